@@ -1,0 +1,45 @@
+package broker
+
+import "strconv"
+
+// queueKeys names every Redis key of one queue. All of them share the hash tag {queue},
+// so a queue lives in one Redis Cluster slot and every script can name all its keys.
+type queueKeys struct {
+	tasks    string // hash: name -> "<dispatches>;<envelope>"
+	push     string // sorted set: push task name -> due time (ms); a leased task's due time is its lease expiry
+	pull     string // sorted set: pull task name -> due time (ms); same rule
+	inflight string // sorted set: leased push task name -> lease expiry (ms)
+	tombs    string // sorted set: finished or deleted task name -> end of its tombstone (ms)
+	tags     string // hash: pull task name -> tag (tagged pull tasks only)
+	dead     string // hash: dead task name -> final envelope
+	deadIdx  string // sorted set: dead task name -> time of death (ms)
+	wake     string // list: holds one element while idle workers should look at the push index
+	prefix   string // "<prefix>:{<queue>}:" for keys built from a time, such as counters
+}
+
+func (b *Broker) keys(queue string) queueKeys {
+	p := b.prefix + ":{" + queue + "}:"
+	return queueKeys{
+		tasks:    p + "t",
+		push:     p + "s",
+		pull:     p + "l",
+		inflight: p + "f",
+		tombs:    p + "x",
+		tags:     p + "g",
+		dead:     p + "d",
+		deadIdx:  p + "di",
+		wake:     p + "w",
+		prefix:   p,
+	}
+}
+
+// executedBucketWidth is the width of one executed-tasks counter; QueueStats sums the last
+// executedBuckets of them to report the tasks executed in the last minute.
+const (
+	executedBucketWidth = 10_000 // ms
+	executedBuckets     = 6
+)
+
+func (k queueKeys) executed(nowMs int64) string {
+	return k.prefix + "n:" + strconv.FormatInt(nowMs/executedBucketWidth, 10)
+}
