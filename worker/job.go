@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redelay/redelay/internal/broker"
+)
+
+// job is one leased task on its way through a runner.
+type job struct {
+	queue  string
+	leased broker.Leased
+	env    *broker.Envelope
+}
+
+// outcome is what a delivery came to.
+type outcome struct {
+	status     int           // response status; 0 when no response came (transport error, timeout)
+	body       string        // start of a failing response's body
+	err        error         // why no response came, or why the attempt counts as failed
+	permanent  bool          // the response asked not to retry
+	retryAfter time.Duration // back-pressure: 503 with Retry-After
+}
+
+func (o outcome) ok() bool { return o.err == nil && o.status >= 200 && o.status < 300 }
+
+// errorText is the failure as recorded in the task: the response body, else the error.
+func (o outcome) errorText() string {
+	var parts []string
+	if o.status != 0 {
+		parts = append(parts, fmt.Sprintf("status %d", o.status))
+	}
+	if o.err != nil {
+		parts = append(parts, o.err.Error())
+	}
+	if b := strings.TrimSpace(o.body); b != "" {
+		parts = append(parts, b)
+	}
+	return strings.Join(parts, ": ")
+}
+
+// handle delivers one task and records the outcome.
+func (r *run) handle(j *job) {
+	w := r.w
+	env, err := broker.DecodeEnvelope(j.leased.Envelope)
+	if err != nil {
+		env = &broker.Envelope{}
+		r.bury(j, env, "undecodable task: "+err.Error())
+		return
+	}
+	j.env = env
+	start := w.now()
+	out := w.deliver(r.deliveryCtx, j)
+	if r.abandoned.Load() {
+		return // Run has returned and put the task back in its queue
+	}
+	attempt := j.leased.Token
+	switch {
+	case out.ok():
+		r.acks.add(ackItem{queue: j.queue, ack: broker.Ack{Name: j.leased.Name, Token: j.leased.Token, Tombstone: env.Named}})
+	case out.permanent:
+		r.note(env, out, start)
+		w.log.Warn("task failed permanently", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "error", out.errorText())
+		r.bury(j, env, "permanent failure: "+out.errorText())
+	case out.retryAfter > 0:
+		env.LastStatus, env.LastError = out.status, out.errorText()
+		w.log.Info("target busy; retrying later", "queue", j.queue, "task", j.leased.Name, "retry_in", out.retryAfter)
+		r.retry(j, env, w.now().Add(out.retryAfter))
+	default:
+		r.note(env, out, start)
+		age := start.Sub(time.UnixMilli(env.FirstTry))
+		wait, again := env.Retry.Next(int(attempt)-1, age)
+		if !again {
+			w.log.Warn("task out of retries", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "error", out.errorText())
+			r.bury(j, env, fmt.Sprintf("out of retries after %d attempts: %s", attempt, out.errorText()))
+			return
+		}
+		w.log.Info("task failed; will retry", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "retry_in", wait, "error", out.errorText())
+		r.retry(j, env, w.now().Add(wait))
+	}
+}
+
+// note records a failed attempt in the envelope.
+func (r *run) note(env *broker.Envelope, out outcome, start time.Time) {
+	if out.status != 0 {
+		env.Failures++
+	}
+	if env.FirstTry == 0 {
+		env.FirstTry = start.UnixMilli()
+	}
+	env.LastStatus, env.LastError = out.status, clipText(out.errorText(), 1024)
+}
+
+func (r *run) retry(j *job, env *broker.Envelope, due time.Time) {
+	env.ETA = due.UnixMilli()
+	r.persist(j, "reschedule", env, func(ctx context.Context, b []byte) (bool, error) {
+		return r.w.b.Retry(ctx, j.queue, r.w.now().UnixMilli(), j.leased.Name, j.leased.Token, b, env.ETA)
+	})
+}
+
+func (r *run) bury(j *job, env *broker.Envelope, reason string) {
+	env.Reason, env.Attempts, env.Died = clipText(reason, 2048), int32(j.leased.Token), r.w.now().UnixMilli()
+	r.persist(j, "dead-letter", env, func(ctx context.Context, b []byte) (bool, error) {
+		return r.w.b.Bury(ctx, j.queue, r.w.now().UnixMilli(), j.leased.Name, j.leased.Token, b)
+	})
+}
+
+// persist writes a task's new state, retrying through Redis outages for up to a minute.
+// Should it still fail, the lease runs out and the task is delivered again: nothing is lost.
+func (r *run) persist(j *job, what string, env *broker.Envelope, write func(context.Context, []byte) (bool, error)) {
+	w := r.w
+	defer w.held.remove(j.queue, j.leased.Name, j.leased.Token)
+	b, err := broker.EncodeEnvelope(env)
+	if err != nil {
+		w.log.Error("encode task failed", "queue", j.queue, "task", j.leased.Name, "error", err)
+		return
+	}
+	err = retryFor(time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done, err := write(ctx, b)
+		if err == nil && !done {
+			w.log.Info("lease lost before "+what+"; another delivery owns the task", "queue", j.queue, "task", j.leased.Name)
+		}
+		return err
+	})
+	if err != nil {
+		w.log.Error(what+" failed; the task runs again when its lease expires", "queue", j.queue, "task", j.leased.Name, "error", err)
+	}
+}
+
+// retryFor calls fn until it succeeds or limit has passed, backing off between calls.
+func retryFor(limit time.Duration, fn func() error) error {
+	deadline := time.Now().Add(limit)
+	var wait time.Duration
+	for {
+		err := fn()
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		wait = nextBackoff(wait)
+		time.Sleep(wait)
+	}
+}
+
+func clipText(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
