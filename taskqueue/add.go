@@ -8,7 +8,8 @@ import (
 )
 
 // Add adds t to queue ("" means "default") and returns a copy with Method, Name, Path and
-// ETA filled in; t itself is not changed. Errors: ErrTaskAlreadyAdded for a name that is
+// ETA filled in; t itself is not changed. When t's IdempotencyKey is already taken, Add adds
+// nothing and returns the copy with the Name of the task that took it. Errors: ErrTaskAlreadyAdded for a name that is
 // taken or tombstoned, a *ValidationError or a bad-method error for a task that cannot be
 // added (nothing is written), or the Redis error.
 func (c *Client) Add(ctx context.Context, t *Task, queue string) (*Task, error) {
@@ -58,8 +59,12 @@ func (c *Client) AddMulti(ctx context.Context, tasks []*Task, queue string) ([]*
 		return nil, fmt.Errorf("taskqueue: add to %s: %w", q, err)
 	}
 	var dup MultiError
-	for i, ok := range added {
-		if !ok {
+	for i, res := range added {
+		if res.Existing != "" {
+			out[i].Name = res.Existing
+			continue
+		}
+		if !res.Added {
 			if dup == nil {
 				dup = make(MultiError, len(tasks))
 			}

@@ -16,6 +16,7 @@ import (
 const (
 	DefaultKeyPrefix    = "redelay"
 	DefaultTombstoneTTL = time.Hour
+	DefaultResultTTL    = 24 * time.Hour
 	DefaultRedisURL     = "redis://127.0.0.1:6379/0"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	TombstoneTTL time.Duration
 	// MaxPayloadBytes is the largest Payload Add accepts. Default DefaultMaxPayloadBytes.
 	MaxPayloadBytes int
+	// ResultTTL is how long the status and result of a succeeded task are kept (see
+	// Status). Default DefaultResultTTL; a negative value keeps none, which saves Redis
+	// memory and work when nobody asks.
+	ResultTTL time.Duration
 	// Logger receives the client's and its workers' logs. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock every time stored in Redis comes from. Default time.Now.
@@ -40,6 +45,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TombstoneTTL <= 0 {
 		c.TombstoneTTL = DefaultTombstoneTTL
+	}
+	if c.ResultTTL == 0 {
+		c.ResultTTL = DefaultResultTTL
 	}
 	if c.MaxPayloadBytes <= 0 {
 		c.MaxPayloadBytes = DefaultMaxPayloadBytes
@@ -55,8 +63,10 @@ func (c Config) withDefaults() Config {
 
 // Client adds, leases and inspects tasks in one Redis. It is safe for concurrent use.
 type Client struct {
-	cfg Config
-	b   *broker.Broker
+	cfg     Config
+	b       *broker.Broker
+	hubOnce sync.Once
+	waits   *waitHub // Wait's shared subscription, made on first use
 }
 
 // NewClient returns a Client that keeps its tasks in rdb; a nil cfg means the defaults.

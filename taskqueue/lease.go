@@ -89,7 +89,7 @@ func (c *Client) bury(ctx context.Context, queue, name string, env *broker.Envel
 	if err != nil {
 		return err
 	}
-	if _, err := c.b.Bury(ctx, queue, c.now().UnixMilli(), name, 0, b); err != nil {
+	if _, err := c.b.Bury(ctx, queue, c.now().UnixMilli(), name, 0, b, nil); err != nil {
 		return fmt.Errorf("taskqueue: %w", err)
 	}
 	return nil

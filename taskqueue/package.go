@@ -9,7 +9,7 @@ import (
 func init() {
 	clientinfo.Of = func(client any) clientinfo.Info {
 		c := client.(*Client)
-		return clientinfo.Info{Broker: c.b, Now: c.cfg.Now, TombstoneTTL: c.cfg.TombstoneTTL, Logger: c.cfg.Logger}
+		return clientinfo.Info{Broker: c.b, Now: c.cfg.Now, TombstoneTTL: c.cfg.TombstoneTTL, ResultTTL: c.cfg.ResultTTL, Logger: c.cfg.Logger}
 	}
 }
 

@@ -16,3 +16,15 @@ const (
 	// FailurePermanent as the HeaderFailure value makes the task dead at once.
 	FailurePermanent = "permanent"
 )
+
+// HeaderMethodOverride on a push task makes the worker deliver it with that method instead
+// of the task's (and removes the header). Add accepts only App Engine's methods; this lets
+// the HTTP API pass other methods, such as PATCH, through to a target.
+const HeaderMethodOverride = "X-Redelay-Method"
+
+// The headers of a callback request (see Task.CallbackURL).
+const (
+	HeaderFunctionStatus  = "X-Function-Status"  // status code of the final delivery
+	HeaderCallID          = "X-Call-Id"          // the task's name
+	HeaderDurationSeconds = "X-Duration-Seconds" // duration of the final delivery
+)

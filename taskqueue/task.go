@@ -38,6 +38,19 @@ type Task struct {
 	Tag string
 	// RetryOptions is the task's retry policy; nil means the queue defaults.
 	RetryOptions *RetryOptions
+
+	// IdempotencyKey makes Add idempotent: a second Add with the same key in the same queue,
+	// until Config.TombstoneTTL after the first task's ETA, returns the first task (same
+	// Name) and a nil error, and enqueues nothing. Unlike Name, a repeat is not an error.
+	IdempotencyKey string
+	// CallbackURL, an absolute http(s) URL, receives the task's outcome when it succeeds or
+	// dies: a signed POST of the final response's body, with X-Function-Status (its status
+	// code), X-Call-Id (the task's name), X-Duration-Seconds and its headers, retried with
+	// backoff until the callback answers 2xx.
+	CallbackURL string
+	// DiscardResult keeps no response body once the task is done: Status reports the state
+	// and times only.
+	DiscardResult bool
 }
 
 // Methods a push task may use, and the one of pull tasks.
@@ -46,6 +59,7 @@ const (
 	// DefaultMaxPayloadBytes is Config.MaxPayloadBytes when left zero.
 	DefaultMaxPayloadBytes = 1 << 20
 	maxTagLen              = 500
+	maxIdempotencyKeyLen   = 1000
 )
 
 var (
@@ -137,6 +151,14 @@ func (c *Client) prepare(t *Task, queue string, now time.Time) (prepared, error)
 	if len(out.Tag) > maxTagLen {
 		return prepared{}, invalid("Tag", "%d bytes is over the limit of %d", len(out.Tag), maxTagLen)
 	}
+	if len(out.IdempotencyKey) > maxIdempotencyKeyLen {
+		return prepared{}, invalid("IdempotencyKey", "%d bytes is over the limit of %d", len(out.IdempotencyKey), maxIdempotencyKeyLen)
+	}
+	if out.CallbackURL != "" {
+		if u, err := url.Parse(out.CallbackURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return prepared{}, invalid("CallbackURL", "%q is not an absolute http(s) URL", clip(out.CallbackURL))
+		}
+	}
 	retry, err := out.RetryOptions.toBroker()
 	if err != nil {
 		return prepared{}, err
@@ -161,6 +183,9 @@ func (c *Client) prepare(t *Task, queue string, now time.Time) (prepared, error)
 		Enqueued: now.UnixMilli(),
 		ETA:      out.ETA.UnixMilli(),
 		Retry:    retry,
+
+		DiscardResult: out.DiscardResult,
+		CallbackURL:   out.CallbackURL,
 	}
 	if !pull {
 		if out.Path != "/_ah/queue/"+queue {
@@ -175,7 +200,10 @@ func (c *Client) prepare(t *Task, queue string, now time.Time) (prepared, error)
 		return prepared{}, err
 	}
 	return prepared{
-		out:  &out,
-		task: broker.NewTask{Name: out.Name, Envelope: b, Due: env.ETA, Pull: pull, Tag: out.Tag},
+		out: &out,
+		task: broker.NewTask{
+			Name: out.Name, Envelope: b, Due: env.ETA, Pull: pull, Tag: out.Tag,
+			IdempotencyKey: out.IdempotencyKey, KeyUntil: env.ETA + c.cfg.TombstoneTTL.Milliseconds(),
+		},
 	}, nil
 }

@@ -78,7 +78,7 @@ func (a *acker) flush(batch []ackItem) {
 		defer cancel()
 		var failed []broker.AckBatch
 		var firstErr error
-		for i, err := range w.b.AckMulti(ctx, w.now().UnixMilli(), w.tombMs, batches) {
+		for i, err := range w.b.AckMulti(ctx, w.now().UnixMilli(), w.tombMs, w.resultTTL.Milliseconds(), batches) {
 			if err != nil {
 				failed = append(failed, batches[i])
 				if firstErr == nil {

@@ -15,8 +15,13 @@ import (
 	"github.com/redelay/redelay/taskqueue"
 )
 
-// maxErrorBody is how much of a failing response's body becomes the task's last error.
-const maxErrorBody = 1024
+// Response bodies kept: the start of a failing one becomes the task's last error; a
+// successful one is the task's result; the final failing one of a dead task is kept too.
+const (
+	maxErrorBody  = 1024
+	maxResultBody = 1 << 20
+	maxDeadBody   = 64 << 10
+)
 
 // newRequest builds the delivery of j: the task's method, path, body and headers, plus App
 // Engine's task headers.
@@ -26,22 +31,36 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 	if method == "" {
 		method = http.MethodPost
 	}
-	path := env.Path
-	if path == "" {
-		path = "/_ah/queue/" + j.queue
+	url := base + env.Path
+	if env.Path == "" {
+		url = base + "/_ah/queue/" + j.queue
+	}
+	if env.URL != "" {
+		url = env.URL
 	}
 	var body []byte
 	if method == http.MethodPost || method == http.MethodPut {
 		body = env.Payload
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	override := ""
+	for k, vs := range env.Header {
+		if http.CanonicalHeaderKey(k) == taskqueue.HeaderMethodOverride && len(vs) > 0 {
+			override = vs[0]
+		}
+	}
+	if override != "" {
+		method = override
+		body = env.Payload
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, nil, fmt.Errorf("build request for %s %s: %w", method, path, err)
+		return nil, nil, fmt.Errorf("build request for %s %s: %w", method, url, err)
 	}
 	h := req.Header
 	for k, vs := range env.Header {
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
+	h.Del(taskqueue.HeaderMethodOverride)
 	h.Set(taskqueue.HeaderQueueName, j.queue)
 	h.Set(taskqueue.HeaderTaskName, j.leased.Name)
 	h.Set(taskqueue.HeaderTaskRetryCount, strconv.FormatInt(j.leased.Token-1, 10))
@@ -67,12 +86,12 @@ func oneLine(s string, n int) string {
 }
 
 // readOutcome turns a response into an outcome.
-func readOutcome(status int, h http.Header, body string) outcome {
-	out := outcome{status: status}
+func readOutcome(status int, h http.Header, body []byte) outcome {
+	out := outcome{status: status, header: h, result: body}
 	if status >= 200 && status < 300 {
 		return out
 	}
-	out.body = body
+	out.body = string(body[:min(len(body), maxErrorBody)])
 	out.permanent = h.Get(taskqueue.HeaderFailure) == taskqueue.FailurePermanent
 	if status == http.StatusServiceUnavailable {
 		out.retryAfter = parseRetryAfter(h.Get("Retry-After"))
@@ -119,7 +138,7 @@ func (d handlerDeliverer) deliver(base context.Context, j *job) (out outcome) {
 	if time.Since(start) > d.timeout {
 		return outcome{status: rec.code(), err: fmt.Errorf("delivery outlived its deadline of %s", d.timeout)}
 	}
-	return readOutcome(rec.code(), rec.header, rec.body.String())
+	return readOutcome(rec.code(), rec.header, rec.body.Bytes())
 }
 
 // recorder is the http.ResponseWriter of in-process deliveries: it keeps the status, the
@@ -140,7 +159,7 @@ func (r *recorder) WriteHeader(code int) {
 
 func (r *recorder) Write(p []byte) (int, error) {
 	r.WriteHeader(http.StatusOK)
-	if room := maxErrorBody - r.body.Len(); room > 0 {
+	if room := maxResultBody - r.body.Len(); room > 0 {
 		r.body.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
@@ -181,7 +200,9 @@ func (d *httpDeliverer) deliver(ctx context.Context, j *job) outcome {
 	if err != nil {
 		return outcome{err: err, permanent: true}
 	}
-	taskqueue.SignRequest(req, body, time.Now(), d.secret)
+	if len(d.secret) > 0 {
+		taskqueue.SignRequest(req, body, time.Now(), d.secret)
+	}
 	resp, err := d.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -190,10 +211,10 @@ func (d *httpDeliverer) deliver(ctx context.Context, j *job) outcome {
 		return outcome{err: err}
 	}
 	defer resp.Body.Close()
-	var text []byte
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		text, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxResultBody))
+	if err != nil {
+		return outcome{status: resp.StatusCode, err: fmt.Errorf("read response: %w", err)}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return readOutcome(resp.StatusCode, resp.Header, string(text))
+	return readOutcome(resp.StatusCode, resp.Header, respBody)
 }

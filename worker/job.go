@@ -3,10 +3,13 @@ package worker
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redelay/redelay/internal/broker"
+	"github.com/redelay/redelay/taskqueue"
 )
 
 // job is one leased task on its way through a runner.
@@ -19,6 +22,9 @@ type job struct {
 // outcome is what a delivery came to.
 type outcome struct {
 	status     int           // response status; 0 when no response came (transport error, timeout)
+	header     http.Header   // response headers
+	result     []byte        // response body (up to maxResultBody)
+	duration   time.Duration // of the delivery
 	body       string        // start of a failing response's body
 	err        error         // why no response came, or why the attempt counts as failed
 	permanent  bool          // the response asked not to retry
@@ -48,7 +54,7 @@ func (r *run) handle(j *job) {
 	env, err := broker.DecodeEnvelope(j.leased.Envelope)
 	if err != nil {
 		env = &broker.Envelope{}
-		r.bury(j, env, "undecodable task: "+err.Error())
+		r.bury(j, env, "undecodable task: "+err.Error(), outcome{permanent: true})
 		return
 	}
 	j.env = env
@@ -60,11 +66,11 @@ func (r *run) handle(j *job) {
 	attempt := j.leased.Token
 	switch {
 	case out.ok():
-		r.acks.add(ackItem{queue: j.queue, ack: broker.Ack{Name: j.leased.Name, Token: j.leased.Token, Tombstone: env.Named}})
+		r.acks.add(ackItem{queue: j.queue, ack: r.succeeded(j, out, start)})
 	case out.permanent:
 		r.note(env, out, start)
 		w.log.Warn("task failed permanently", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "error", out.errorText())
-		r.bury(j, env, "permanent failure: "+out.errorText())
+		r.bury(j, env, "permanent failure: "+out.errorText(), out)
 	case out.retryAfter > 0:
 		env.LastStatus, env.LastError = out.status, out.errorText()
 		w.log.Info("target busy; retrying later", "queue", j.queue, "task", j.leased.Name, "retry_in", out.retryAfter)
@@ -75,7 +81,7 @@ func (r *run) handle(j *job) {
 		wait, again := env.Retry.Next(int(attempt)-1, age)
 		if !again {
 			w.log.Warn("task out of retries", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "error", out.errorText())
-			r.bury(j, env, fmt.Sprintf("out of retries after %d attempts: %s", attempt, out.errorText()))
+			r.bury(j, env, fmt.Sprintf("out of retries after %d attempts: %s", attempt, out.errorText()), out)
 			return
 		}
 		w.log.Info("task failed; will retry", "queue", j.queue, "task", j.leased.Name, "attempt", attempt, "retry_in", wait, "error", out.errorText())
@@ -101,11 +107,97 @@ func (r *run) retry(j *job, env *broker.Envelope, due time.Time) {
 	})
 }
 
-func (r *run) bury(j *job, env *broker.Envelope, reason string) {
+func (r *run) bury(j *job, env *broker.Envelope, reason string, out outcome) {
 	env.Reason, env.Attempts, env.Died = clipText(reason, 2048), int32(j.leased.Token), r.w.now().UnixMilli()
+	env.Permanent = out.permanent
+	if out.status != 0 && !env.DiscardResult {
+		env.Result, env.ResultHeader = out.result[:min(len(out.result), maxDeadBody)], out.header
+	}
+	callback := r.callback(j, env, out)
 	r.persist(j, "dead-letter", env, func(ctx context.Context, b []byte) (bool, error) {
-		return r.w.b.Bury(ctx, j.queue, r.w.now().UnixMilli(), j.leased.Name, j.leased.Token, b)
+		return r.w.b.Bury(ctx, j.queue, r.w.now().UnixMilli(), j.leased.Name, j.leased.Token, b, callback)
 	})
+}
+
+// succeeded returns the ack of a successful delivery, with the task's record and callback.
+func (r *run) succeeded(j *job, out outcome, start time.Time) broker.Ack {
+	env := j.env
+	ack := broker.Ack{Name: j.leased.Name, Token: j.leased.Token, Tombstone: env.Named}
+	if r.w.resultTTL > 0 {
+		rec := &broker.Record{
+			Attempts:  int32(j.leased.Token),
+			Enqueued:  env.Enqueued,
+			Started:   env.FirstTry,
+			Finished:  r.w.now().UnixMilli(),
+			Status:    out.status,
+			LastError: env.LastError,
+		}
+		if rec.Started == 0 {
+			rec.Started = start.UnixMilli()
+		}
+		if !env.DiscardResult {
+			rec.Header, rec.Result = resultHeader(out.header), out.result
+		}
+		if b, err := broker.EncodeRecord(rec); err == nil {
+			ack.Record = b
+		}
+	}
+	ack.Callback = r.callback(j, env, out)
+	return ack
+}
+
+// resultHeader keeps the response headers worth returning to a caller.
+func resultHeader(h http.Header) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		switch k {
+		case "Date", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// callback returns the task that POSTs the outcome of j to its CallbackURL, or nil.
+func (r *run) callback(j *job, env *broker.Envelope, out outcome) *broker.NewTask {
+	if env.CallbackURL == "" {
+		return nil
+	}
+	h := http.Header{}
+	for k, v := range resultHeader(out.header) {
+		h[k] = v
+	}
+	h.Set(taskqueue.HeaderFunctionStatus, strconv.Itoa(out.status))
+	h.Set(taskqueue.HeaderCallID, j.leased.Name)
+	h.Set(taskqueue.HeaderDurationSeconds, strconv.FormatFloat(out.duration.Seconds(), 'f', 6, 64))
+	now := r.w.now().UnixMilli()
+	cb := &broker.Envelope{
+		URL:           env.CallbackURL,
+		Header:        h,
+		Payload:       out.result,
+		Enqueued:      now,
+		ETA:           now,
+		Callback:      j.leased.Name,
+		DiscardResult: true,
+	}
+	if out.status == 0 {
+		cb.Payload = []byte(out.errorText())
+	}
+	b, err := broker.EncodeEnvelope(cb)
+	if err != nil {
+		r.w.log.Error("encode callback failed", "queue", j.queue, "task", j.leased.Name, "error", err)
+		return nil
+	}
+	return &broker.NewTask{Name: callbackName(j.leased.Name), Envelope: b, Due: now}
+}
+
+// callbackName names the callback task of the task named name.
+func callbackName(name string) string {
+	return name[:min(len(name), 490)] + "-callback"
 }
 
 // persist writes a task's new state, retrying through Redis outages for up to a minute.

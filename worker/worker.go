@@ -25,6 +25,8 @@ type Worker struct {
 	b       *broker.Broker
 	now     func() time.Time
 	tombMs  int64
+	// resultTTL is how long records of succeeded tasks are kept; negative: none.
+	resultTTL time.Duration
 	log     *slog.Logger
 	deliver func(ctx context.Context, j *job) outcome
 	queues  []*queueState
@@ -64,16 +66,32 @@ func New(cfg Config) (*Worker, error) {
 	for _, q := range names {
 		w.queues = append(w.queues, &queueState{name: q, weight: cfg.Queues[q], ready: true})
 	}
+	// Callbacks go to absolute URLs whatever the delivery mode; signed when there is a
+	// Secret.
+	callbacks := newHTTPDeliverer(cfg)
+	var deliver func(ctx context.Context, j *job) outcome
 	switch {
 	case cfg.Target != "":
-		w.deliver = newHTTPDeliverer(cfg).deliver
+		deliver = callbacks.deliver
 	case cfg.Handler != nil:
-		w.deliver = handlerDeliverer{cfg.Handler, cfg.DeliveryTimeout}.deliver
+		deliver = handlerDeliverer{cfg.Handler, cfg.DeliveryTimeout}.deliver
 	default:
 		mux := http.NewServeMux()
 		mux.Handle(delay.Path, delay.Handler())
-		w.deliver = handlerDeliverer{mux, cfg.DeliveryTimeout}.deliver
+		deliver = handlerDeliverer{mux, cfg.DeliveryTimeout}.deliver
 	}
+	w.deliver = func(ctx context.Context, j *job) outcome {
+		start := time.Now()
+		var out outcome
+		if j.env.URL != "" {
+			out = callbacks.deliver(ctx, j)
+		} else {
+			out = deliver(ctx, j)
+		}
+		out.duration = time.Since(start)
+		return out
+	}
+	w.resultTTL = info.ResultTTL
 	return w, nil
 }
 

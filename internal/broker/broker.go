@@ -74,6 +74,11 @@ type NewTask struct {
 	Due      int64 // ms
 	Pull     bool
 	Tag      string // pull tasks only
+
+	// IdempotencyKey, when set, makes a repeat of the task a no-op until KeyUntil (ms):
+	// Enqueue then reports the name of the task the key already maps to.
+	IdempotencyKey string
+	KeyUntil       int64
 }
 
 func kind(pull bool, tag string) string {
@@ -87,20 +92,37 @@ func kind(pull bool, tag string) string {
 	}
 }
 
-// Enqueue adds tasks to queue in one script call. added[i] is false when tasks[i]'s name
-// is taken by a waiting, leased or dead task, or is tombstoned.
-func (b *Broker) Enqueue(ctx context.Context, queue string, now int64, tasks []NewTask) (added []bool, err error) {
+// Enqueued is the fate of one task of an Enqueue call.
+type Enqueued struct {
+	// Added is false when the task's name is taken by a waiting, leased or dead task, or
+	// is tombstoned, or when its idempotency key is taken.
+	Added bool
+	// Existing is the name of the task the idempotency key maps to, when it is taken.
+	Existing string
+}
+
+// Enqueue adds tasks to queue in one script call.
+func (b *Broker) Enqueue(ctx context.Context, queue string, now int64, tasks []NewTask) ([]Enqueued, error) {
 	k := b.keys(queue)
-	args := make([]any, 0, 1+4*len(tasks))
+	args := make([]any, 0, 1+6*len(tasks))
 	args = append(args, now)
 	for _, t := range tasks {
-		args = append(args, t.Name, t.Envelope, t.Due, kind(t.Pull, t.Tag))
+		args = append(args, t.Name, t.Envelope, t.Due, kind(t.Pull, t.Tag), t.IdempotencyKey, t.KeyUntil)
 	}
-	res, err := enqueueScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.tombs, k.dead, k.wake, k.tags}, args...).Int64Slice()
+	res, err := enqueueScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.tombs, k.dead, k.wake, k.tags, k.idem, k.idemIdx}, args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
-	return flags(res), nil
+	out := make([]Enqueued, len(res))
+	for i, v := range res {
+		switch v := v.(type) {
+		case int64:
+			out[i].Added = v == 1
+		case string:
+			out[i].Existing = v
+		}
+	}
+	return out, nil
 }
 
 func flags(res []int64) []bool {
@@ -150,9 +172,7 @@ func (b *Broker) Lease(ctx context.Context, now int64, reqs []LeaseRequest) []Le
 			out[i].Err = fmt.Errorf("lease %s: %w", reqs[i].Queue, err)
 			continue
 		}
-		if s, _ := vals[0].(string); s != "" {
-			out[i].Next, _ = strconv.ParseInt(s, 10, 64)
-		}
+		out[i].Next = parseScore(vals[0])
 		out[i].Tasks, out[i].Err = leasedTasks(vals[1:], 3)
 	}
 	return out
@@ -171,6 +191,17 @@ func leasedTasks(vals []any, stride int) ([]Leased, error) {
 		tasks = append(tasks, t)
 	}
 	return tasks, nil
+}
+
+// parseScore reads a sorted-set score (ms) that a script returned as a string: Redis
+// writes "1700000000000", miniredis "1.7e+12". "" (no score) is 0.
+func parseScore(v any) int64 {
+	s, _ := v.(string)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0
+	}
+	return int64(f)
 }
 
 // Pull-lease modes.
@@ -195,12 +226,14 @@ func (b *Broker) LeasePull(ctx context.Context, queue string, now int64, limit i
 type Ack struct {
 	Name      string
 	Token     int64
-	Tombstone bool // keep the name taken for the tombstone period
+	Tombstone bool     // keep the name taken for the tombstone period
+	Record    []byte   // the task's record, kept for the result lifetime; nil keeps none
+	Callback  *NewTask // a task to add in the same queue, atomically (the outcome's callback)
 }
 
 // Ack removes delivered tasks of one queue; done[i] is false where the lease was stale.
-func (b *Broker) Ack(ctx context.Context, queue string, now, tombstoneMs int64, acks []Ack) (done []bool, err error) {
-	calls := []scriptCall{b.ackCall(queue, now, tombstoneMs, acks)}
+func (b *Broker) Ack(ctx context.Context, queue string, now, tombstoneMs, recordMs int64, acks []Ack) (done []bool, err error) {
+	calls := []scriptCall{b.ackCall(queue, now, tombstoneMs, recordMs, acks)}
 	res, err := b.runPipelined(ctx, calls)[0].Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("ack: %w", err)
@@ -215,10 +248,11 @@ type AckBatch struct {
 }
 
 // AckMulti acks the tasks of several queues in one round trip. errs[i] concerns batches[i].
-func (b *Broker) AckMulti(ctx context.Context, now, tombstoneMs int64, batches []AckBatch) (errs []error) {
+// Records live for recordMs.
+func (b *Broker) AckMulti(ctx context.Context, now, tombstoneMs, recordMs int64, batches []AckBatch) (errs []error) {
 	calls := make([]scriptCall, len(batches))
 	for i, bt := range batches {
-		calls[i] = b.ackCall(bt.Queue, now, tombstoneMs, bt.Acks)
+		calls[i] = b.ackCall(bt.Queue, now, tombstoneMs, recordMs, bt.Acks)
 	}
 	errs = make([]error, len(batches))
 	for i, cmd := range b.runPipelined(ctx, calls) {
@@ -229,18 +263,26 @@ func (b *Broker) AckMulti(ctx context.Context, now, tombstoneMs int64, batches [
 	return errs
 }
 
-func (b *Broker) ackCall(queue string, now, tombstoneMs int64, acks []Ack) scriptCall {
+func (b *Broker) ackCall(queue string, now, tombstoneMs, recordMs int64, acks []Ack) scriptCall {
 	k := b.keys(queue)
-	args := make([]any, 0, 2+3*len(acks))
-	args = append(args, now, tombstoneMs)
+	args := make([]any, 0, 4+6*len(acks))
+	args = append(args, now, tombstoneMs, recordMs, k.finished())
 	for _, a := range acks {
 		tomb := "0"
 		if a.Tombstone {
 			tomb = "1"
 		}
-		args = append(args, a.Name, a.Token, tomb)
+		cbName, cbEnv := callbackArgs(a.Callback)
+		args = append(args, a.Name, a.Token, tomb, a.Record, cbName, cbEnv)
 	}
-	return scriptCall{ackScript, []string{k.tasks, k.push, k.inflight, k.tombs, k.executed(now)}, args}
+	return scriptCall{ackScript, []string{k.tasks, k.push, k.inflight, k.tombs, k.executed(now), k.done, k.doneIdx, k.wake}, args}
+}
+
+func callbackArgs(t *NewTask) (name string, envelope []byte) {
+	if t == nil {
+		return "", nil
+	}
+	return t.Name, t.Envelope
 }
 
 // Retry reschedules a leased push task at due with a new envelope. It reports false when
@@ -254,15 +296,18 @@ func (b *Broker) Retry(ctx context.Context, queue string, now int64, name string
 	return n == 1, nil
 }
 
-// Bury moves a task to the dead set with its final envelope. A token of 0 skips the lease
-// check. It reports false when the task is gone or the lease was stale.
-func (b *Broker) Bury(ctx context.Context, queue string, now int64, name string, token int64, envelope []byte) (bool, error) {
+// Bury moves a task to the dead set with its final envelope and adds callback (nil for
+// none) to the queue. A token of 0 skips the lease check. It reports false when the task is
+// gone or the lease was stale.
+func (b *Broker) Bury(ctx context.Context, queue string, now int64, name string, token int64, envelope []byte, callback *NewTask) (bool, error) {
 	k := b.keys(queue)
 	tok := ""
 	if token > 0 {
 		tok = strconv.FormatInt(token, 10)
 	}
-	n, err := buryScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.dead, k.deadIdx, k.tags}, now, name, tok, envelope).Int64()
+	cbName, cbEnv := callbackArgs(callback)
+	n, err := buryScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.dead, k.deadIdx, k.tags, k.wake},
+		now, name, tok, envelope, k.finished(), cbName, cbEnv).Int64()
 	if err != nil {
 		return false, fmt.Errorf("bury %q: %w", name, err)
 	}
@@ -326,7 +371,7 @@ func (b *Broker) Delete(ctx context.Context, queue string, now, tombstoneMs int6
 // Purge removes every task of queue, dead ones included. Tombstones stay.
 func (b *Broker) Purge(ctx context.Context, queue string) error {
 	k := b.keys(queue)
-	err := purgeScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx}).Err()
+	err := purgeScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx, k.done, k.doneIdx, k.idem, k.idemIdx}).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("purge: %w", err)
 	}
@@ -361,9 +406,7 @@ func (b *Broker) Stats(ctx context.Context, now int64, queues []string) ([]Stats
 		}
 		st := &out[i]
 		st.Tasks = int(vals[0].(int64))
-		if s, _ := vals[1].(string); s != "" {
-			st.Oldest, _ = strconv.ParseInt(s, 10, 64)
-		}
+		st.Oldest = parseScore(vals[1])
 		st.InFlight = int(vals[2].(int64))
 		st.Executed = int(vals[3].(int64))
 		st.Dead = int(vals[4].(int64))
@@ -388,10 +431,9 @@ func (b *Broker) DeadList(ctx context.Context, queue string, offset, count int) 
 	out := make([]DeadTask, 0, len(vals)/3)
 	for j := 0; j+3 <= len(vals); j += 3 {
 		name, _ := vals[j].(string)
-		died, _ := vals[j+1].(string)
+		died := vals[j+1]
 		env, _ := vals[j+2].(string)
-		ms, _ := strconv.ParseFloat(died, 64)
-		out = append(out, DeadTask{Name: name, Died: int64(ms), Envelope: []byte(env)})
+		out = append(out, DeadTask{Name: name, Died: parseScore(died), Envelope: []byte(env)})
 	}
 	return out, nil
 }

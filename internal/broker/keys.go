@@ -14,6 +14,10 @@ type queueKeys struct {
 	dead     string // hash: dead task name -> final envelope
 	deadIdx  string // sorted set: dead task name -> time of death (ms)
 	wake     string // list: holds one element while idle workers should look at the push index
+	done     string // hash: succeeded task name -> record (msgpack)
+	doneIdx  string // sorted set: succeeded task name -> end of its record's lifetime (ms)
+	idem     string // hash: idempotency key -> task name
+	idemIdx  string // sorted set: idempotency key -> end of its lifetime (ms)
 	prefix   string // "<prefix>:{<queue>}:" for keys built from a time, such as counters
 }
 
@@ -29,6 +33,10 @@ func (b *Broker) keys(queue string) queueKeys {
 		dead:     p + "d",
 		deadIdx:  p + "di",
 		wake:     p + "w",
+		done:     p + "r",
+		doneIdx:  p + "ri",
+		idem:     p + "i",
+		idemIdx:  p + "ii",
 		prefix:   p,
 	}
 }
@@ -43,3 +51,7 @@ const (
 func (k queueKeys) executed(nowMs int64) string {
 	return k.prefix + "n:" + strconv.FormatInt(nowMs/executedBucketWidth, 10)
 }
+
+// finished is the Pub/Sub channel announcing the queue's finished tasks. It is not a key:
+// scripts get it in ARGV.
+func (k queueKeys) finished() string { return k.prefix + "finished" }

@@ -14,6 +14,7 @@ type Info struct {
 	Broker       *broker.Broker
 	Now          func() time.Time
 	TombstoneTTL time.Duration
+	ResultTTL    time.Duration // negative: keep no records
 	Logger       *slog.Logger
 }
 

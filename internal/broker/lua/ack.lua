@@ -1,19 +1,28 @@
--- ack: remove tasks whose delivery succeeded, guarded by their lease tokens.
+-- ack: remove tasks whose delivery succeeded, guarded by their lease tokens; keep their
+-- records, add their callback tasks, and announce them to waiters.
 -- KEYS[1] -> tasks hash
 -- KEYS[2] -> push index
 -- KEYS[3] -> in-flight index
 -- KEYS[4] -> tombstones
 -- KEYS[5] -> executed counter of the current 10-second bucket
+-- KEYS[6] -> finished records hash
+-- KEYS[7] -> finished records index (sorted set: name -> end of the record's lifetime)
+-- KEYS[8] -> wake-up list
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> tombstone lifetime (ms)
--- ARGV[3+3i..5+3i] -> name, token, "1" to leave a tombstone (named tasks) or "0"
+-- ARGV[3] -> record lifetime (ms)
+-- ARGV[4] -> Pub/Sub channel announcing finished tasks
+-- ARGV[5+6i..10+6i] -> name, token, "1" to leave a tombstone (named tasks) or "0",
+--   record ("" for none), callback task name ("" for none), callback envelope
 -- Returns one integer per task: 1 acked, 0 the lease was stale (the task was re-leased,
 -- deleted or already acked) and nothing changed.
 local now = tonumber(ARGV[1])
 local tombUntil = now + tonumber(ARGV[2])
+local recordUntil = now + tonumber(ARGV[3])
 local out = {}
-local done = 0
-for i = 3, #ARGV, 3 do
+local acked = {}
+local wake = false
+for i = 5, #ARGV, 6 do
   local name = ARGV[i]
   local v = redis.call('HGET', KEYS[1], name)
   if v and string.match(v, '^(%d+);') == ARGV[i + 1] then
@@ -23,15 +32,33 @@ for i = 3, #ARGV, 3 do
     if ARGV[i + 2] == '1' then
       redis.call('ZADD', KEYS[4], tombUntil, name)
     end
-    done = done + 1
+    if ARGV[i + 3] ~= '' then
+      redis.call('HSET', KEYS[6], name, ARGV[i + 3])
+      redis.call('ZADD', KEYS[7], recordUntil, name)
+    end
+    local cb = ARGV[i + 4]
+    if cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[i + 5]) == 1 then
+      redis.call('ZADD', KEYS[2], now, cb)
+      wake = true
+    end
+    acked[#acked + 1] = name
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
 end
-if done > 0 then
-  redis.call('INCRBY', KEYS[5], done)
+if #acked > 0 then
+  redis.call('INCRBY', KEYS[5], #acked)
   redis.call('PEXPIRE', KEYS[5], 70000)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  local old = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 100)
+  if #old > 0 then
+    redis.call('HDEL', KEYS[6], unpack(old))
+    redis.call('ZREM', KEYS[7], unpack(old))
+  end
+  redis.call('PUBLISH', ARGV[4], table.concat(acked, ','))
+end
+if wake and redis.call('LLEN', KEYS[8]) == 0 then
+  redis.call('LPUSH', KEYS[8], 1)
 end
 return out

@@ -6,18 +6,38 @@
 -- KEYS[5] -> dead tasks hash
 -- KEYS[6] -> wake-up list of the push index
 -- KEYS[7] -> pull tags hash (name -> tag)
+-- KEYS[8] -> idempotency keys hash (key -> task name)
+-- KEYS[9] -> idempotency keys index (sorted set: key -> end of its lifetime in ms)
 -- ARGV[1] -> now (ms)
--- ARGV[2+4i..5+4i] -> name, envelope, due (ms), kind ("s" push, "l" pull, "L<tag>" tagged pull)
--- Returns one integer per task: 1 added, 0 the name exists or is tombstoned.
+-- ARGV[2+6i..7+6i] -> name, envelope, due (ms), kind ("s" push, "l" pull, "L<tag>" tagged
+--   pull), idempotency key ("" for none), end of the key's lifetime (ms)
+-- Returns one value per task: 1 added; 0 the name exists or is tombstoned; or, when the
+-- idempotency key is taken, the name of the task it maps to.
 local now = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[9]) == 1 then
+  local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0, 100)
+  if #old > 0 then
+    redis.call('HDEL', KEYS[8], unpack(old))
+    redis.call('ZREM', KEYS[9], unpack(old))
+  end
+end
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local earliest = first[2] and tonumber(first[2]) or nil
 local wake = false
 local out = {}
-for i = 2, #ARGV, 4 do
-  local name, due, kind = ARGV[i], tonumber(ARGV[i + 2]), ARGV[i + 3]
+for i = 2, #ARGV, 6 do
+  local name, due, kind, key = ARGV[i], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
+  local existing = false
+  if key ~= '' then
+    local keyUntil = redis.call('ZSCORE', KEYS[9], key)
+    if keyUntil and tonumber(keyUntil) > now then
+      existing = redis.call('HGET', KEYS[8], key)
+    end
+  end
   local tomb = redis.call('ZSCORE', KEYS[4], name)
-  if redis.call('HEXISTS', KEYS[1], name) == 1 or redis.call('HEXISTS', KEYS[5], name) == 1
+  if existing then
+    out[#out + 1] = existing
+  elseif redis.call('HEXISTS', KEYS[1], name) == 1 or redis.call('HEXISTS', KEYS[5], name) == 1
       or (tomb and tonumber(tomb) > now) then
     out[#out + 1] = 0
   else
@@ -33,6 +53,10 @@ for i = 2, #ARGV, 4 do
       if #kind > 1 then
         redis.call('HSET', KEYS[7], name, string.sub(kind, 2))
       end
+    end
+    if key ~= '' then
+      redis.call('HSET', KEYS[8], key, name)
+      redis.call('ZADD', KEYS[9], tonumber(ARGV[i + 5]), key)
     end
     out[#out + 1] = 1
   end

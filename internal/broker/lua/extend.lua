@@ -1,5 +1,7 @@
 -- extend: move the lease expiry of running push tasks, guarded by their lease tokens.
--- A lease duration of 0 releases the tasks: they are due again at once.
+-- A lease duration of 0 releases the tasks: they are due again at once. Only a lease still
+-- in the in-flight index counts: a retry ends the lease, so an extension racing with it
+-- does not move the retried task's due time.
 -- KEYS[1] -> tasks hash
 -- KEYS[2] -> push index
 -- KEYS[3] -> in-flight index
@@ -15,7 +17,7 @@ local released = false
 for i = 3, #ARGV, 2 do
   local name = ARGV[i]
   local v = redis.call('HGET', KEYS[1], name)
-  if v and string.match(v, '^(%d+);') == ARGV[i + 1] and redis.call('ZSCORE', KEYS[2], name) then
+  if v and string.match(v, '^(%d+);') == ARGV[i + 1] and redis.call('ZSCORE', KEYS[3], name) then
     redis.call('ZADD', KEYS[2], now + lease, name)
     if lease > 0 then
       redis.call('ZADD', KEYS[3], now + lease, name)

@@ -1,4 +1,6 @@
--- purge: remove every task of a queue, waiting, leased and dead. Tombstones stay.
--- KEYS[1..] -> tasks hash, push index, pull index, in-flight index, pull tags, dead hash, dead index
+-- purge: remove every task of a queue, waiting, leased, dead and finished, and its
+-- idempotency keys. Tombstones stay.
+-- KEYS[1..] -> tasks hash, push index, pull index, in-flight index, pull tags, dead hash, dead index,
+--   finished records hash and index, idempotency keys hash and index
 -- Returns the number of keys removed.
 return redis.call('UNLINK', unpack(KEYS))
