@@ -21,16 +21,16 @@ var contextBackground = context.Background()
 
 // Worker leases due tasks from its queues and delivers them, in-process or over HTTP.
 type Worker struct {
-	cfg     Config
-	b       *broker.Broker
-	now     func() time.Time
-	tombMs  int64
+	cfg    Config
+	b      *broker.Broker
+	now    func() time.Time
+	tombMs int64
 	// resultTTL is how long records of succeeded tasks are kept; negative: none.
 	resultTTL time.Duration
-	log     *slog.Logger
-	deliver func(ctx context.Context, j *job) outcome
-	queues  []*queueState
-	held    *leaseSet
+	log       *slog.Logger
+	deliver   func(ctx context.Context, j *job) outcome
+	queues    []*queueState
+	held      *leaseSet
 }
 
 // queueState is what the fetch loop knows of one queue.
