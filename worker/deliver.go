@@ -115,11 +115,12 @@ func parseRetryAfter(v string) time.Duration {
 // handlerDeliverer delivers in-process to an http.Handler.
 type handlerDeliverer struct {
 	h       http.Handler
+	client  *taskqueue.Client // in the request's context, for tasks that add tasks
 	timeout time.Duration
 }
 
 func (d handlerDeliverer) deliver(base context.Context, j *job) (out outcome) {
-	ctx, cancel := context.WithTimeout(base, d.timeout)
+	ctx, cancel := context.WithTimeout(taskqueue.WithClient(base, d.client), d.timeout)
 	defer cancel()
 	req, _, err := newRequest(ctx, "http://worker.local", j)
 	if err != nil {

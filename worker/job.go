@@ -33,19 +33,19 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.err == nil && o.status >= 200 && o.status < 300 }
 
-// errorText is the failure as recorded in the task: the response body, else the error.
+// errorText is the failure as recorded in the task: the response body, else why no
+// response came, else the status.
 func (o outcome) errorText() string {
-	var parts []string
-	if o.status != 0 {
-		parts = append(parts, fmt.Sprintf("status %d", o.status))
+	if b := strings.TrimSpace(o.body); b != "" {
+		if o.err != nil {
+			return o.err.Error() + ": " + b
+		}
+		return b
 	}
 	if o.err != nil {
-		parts = append(parts, o.err.Error())
+		return o.err.Error()
 	}
-	if b := strings.TrimSpace(o.body); b != "" {
-		parts = append(parts, b)
-	}
-	return strings.Join(parts, ": ")
+	return fmt.Sprintf("status %d", o.status)
 }
 
 // handle delivers one task and records the outcome.

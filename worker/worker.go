@@ -74,11 +74,11 @@ func New(cfg Config) (*Worker, error) {
 	case cfg.Target != "":
 		deliver = callbacks.deliver
 	case cfg.Handler != nil:
-		deliver = handlerDeliverer{cfg.Handler, cfg.DeliveryTimeout}.deliver
+		deliver = handlerDeliverer{cfg.Handler, cfg.Client, cfg.DeliveryTimeout}.deliver
 	default:
 		mux := http.NewServeMux()
-		mux.Handle(delay.Path, delay.Handler())
-		deliver = handlerDeliverer{mux, cfg.DeliveryTimeout}.deliver
+		mux.Handle(delay.Path, delay.NewHandler(delay.HandlerConfig{Client: cfg.Client, Logger: cfg.Logger}))
+		deliver = handlerDeliverer{mux, cfg.Client, cfg.DeliveryTimeout}.deliver
 	}
 	w.deliver = func(ctx context.Context, j *job) outcome {
 		start := time.Now()
