@@ -116,11 +116,5 @@ func RequireSignatureKeys(secrets [][]byte, next http.Handler) http.Handler {
 	})
 }
 
-// ValidateQueueName reports whether name is a valid queue name ("" is "default").
-func ValidateQueueName(name string) error {
-	_, err := queueName(name)
-	return err
-}
-
 // maxSignedBody bounds the body VerifyRequest reads.
 const maxSignedBody = 64 << 20

@@ -111,7 +111,7 @@ func (r *run) bury(j *job, env *broker.Envelope, reason string, out outcome) {
 	env.Reason, env.Attempts, env.Died = clipText(reason, 2048), int32(j.leased.Token), r.w.now().UnixMilli()
 	env.Permanent = out.permanent
 	if out.status != 0 && !env.DiscardResult {
-		env.Result, env.ResultHeader = out.result[:min(len(out.result), maxDeadBody)], out.header
+		env.Result, env.ResultHeader = out.result[:min(len(out.result), maxDeadBody)], resultHeader(out.header)
 	}
 	callback := r.callback(j, env, out)
 	r.persist(j, "dead-letter", env, func(ctx context.Context, b []byte) (bool, error) {
