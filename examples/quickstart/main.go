@@ -1,6 +1,7 @@
 // Command quickstart is a small web app that defers work with redelay: three delayed
 // functions (one succeeds, one fails twice and then succeeds, one runs two seconds later),
-// called from HTTP handlers, run by an in-process worker. It prints what happens and exits.
+// called from an HTTP handler and run by an in-process worker, and a fourth whose result
+// the program waits for. It prints what happens and exits.
 //
 // It keeps its tasks in an embedded Redis (miniredis) unless REDIS_URL names a real one:
 //
@@ -33,10 +34,11 @@ import (
 var (
 	started = time.Now()
 	done    sync.WaitGroup
+	out     io.Writer = os.Stdout
 )
 
 func say(format string, args ...any) {
-	fmt.Printf("%6.3fs  "+format+"\n", append([]any{time.Since(started).Seconds()}, args...)...)
+	fmt.Fprintf(out, "%6.3fs  "+format+"\n", append([]any{time.Since(started).Seconds()}, args...)...)
 }
 
 // sendWelcome always succeeds.
@@ -64,6 +66,15 @@ var remind = delay.Func("remind", func(ctx context.Context, user string, calledA
 	defer done.Done()
 	say("remind(%q): ran %.1fs after the call", user, time.Since(calledAt).Seconds())
 	return nil
+})
+
+// totalCents returns a result: Invoke waits for it, wherever the worker runs.
+var totalCents = delay.Func("total-cents", func(ctx context.Context, prices ...int) (int, error) {
+	sum := 0
+	for _, p := range prices {
+		sum += p
+	}
+	return sum, nil
 })
 
 // signup is the web app's handler: it defers the work and answers at once.
@@ -99,9 +110,15 @@ func signup(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	log.SetFlags(0)
+	if err := run(); err != nil {
+		log.Fatal("quickstart: ", err)
+	}
+}
+
+func run() error {
 	rdb, where, stop, err := connect()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer stop()
 	// The worker logs at Warn and above: the functions print what they do.
@@ -109,23 +126,24 @@ func main() {
 	client := taskqueue.NewClient(rdb, &taskqueue.Config{KeyPrefix: "quickstart", Logger: logger})
 	taskqueue.SetDefaultClient(client)
 	if err := client.Purge(context.Background(), "default"); err != nil {
-		log.Fatalf("quickstart: %s does not answer: %v", where, err)
+		return fmt.Errorf("%s does not answer: %w", where, err)
 	}
 	say("tasks are kept in %s", where)
 
 	// The in-process worker runs delay's functions (Handler nil: delay.Handler()).
 	w, err := worker.New(worker.Config{Client: client, Concurrency: 4})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- w.Run(ctx) }()
 
 	// The web app.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /signup", signup)
@@ -136,28 +154,38 @@ func main() {
 	done.Add(3)
 	resp, err := http.PostForm("http://"+ln.Addr().String()+"/signup", map[string][]string{"user": {"ada"}})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	say("POST /signup -> %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+
+	// Invoke enqueues a call and waits for its result.
+	waitCtx, stopWaiting := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stopWaiting()
+	sum, err := delay.Invoke[int](waitCtx, totalCents, 999, 450, 1)
+	if err != nil {
+		return err
+	}
+	say("Invoke(totalCents, 999, 450, 1) = %d", sum)
 
 	finished := make(chan struct{})
 	go func() { done.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-time.After(30 * time.Second):
-		log.Fatal("quickstart: the delayed functions did not all finish within 30s")
+		return errors.New("the delayed functions did not all finish within 30s")
 	}
 	cancel()
 	if err := <-workerDone; err != nil {
-		log.Fatal(err)
+		return err
 	}
 	st, err := client.QueueStats(context.Background(), []string{"default"})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	say("done: %d tasks left, %d executed in the last minute, %d dead", st[0].Tasks, st[0].Executed1Minute, st[0].Dead)
+	return nil
 }
 
 // connect returns a client of REDIS_URL, or of an embedded miniredis when it is unset.
