@@ -87,8 +87,9 @@ func (c *Client) Delete(ctx context.Context, t *Task, queue string) error {
 	return err
 }
 
-// DeleteMulti removes tasks by Name from queue. Each task is independent: the MultiError
-// holds ErrTaskNotFound (or a validation error) at the index of each task not deleted.
+// DeleteMulti removes tasks by Name from queue. When any task is invalid (nil, or a bad
+// Name) it deletes nothing and the MultiError says which. Otherwise each task is
+// independent: the MultiError holds ErrTaskNotFound at the index of each task not found.
 func (c *Client) DeleteMulti(ctx context.Context, tasks []*Task, queue string) error {
 	q, err := queueName(queue)
 	if err != nil {
@@ -114,6 +115,9 @@ func (c *Client) DeleteMulti(ctx context.Context, tasks []*Task, queue string) e
 		}
 		names = append(names, t.Name)
 		idx = append(idx, i)
+	}
+	if me != nil {
+		return me
 	}
 	if len(names) > 0 {
 		deleted, err := c.b.Delete(ctx, q, c.now().UnixMilli(), c.cfg.TombstoneTTL.Milliseconds(), names)

@@ -63,6 +63,7 @@ func (c *Client) lease(ctx context.Context, maxTasks int, queue string, leaseTim
 			age := time.Duration(now.UnixMilli()-env.Enqueued) * time.Millisecond
 			if _, ok := env.Retry.Next(int(l.Token)-1, age); !ok {
 				env.Reason = fmt.Sprintf("retry limit exceeded: leased %d times", l.Token-1)
+				env.Attempts = int32(l.Token - 1) // this lease was never handed out
 				env.Died = now.UnixMilli()
 				if err := c.bury(ctx, q, l.Name, env); err != nil {
 					return nil, err

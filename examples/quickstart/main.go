@@ -34,10 +34,13 @@ import (
 var (
 	started = time.Now()
 	done    sync.WaitGroup
-	out     io.Writer = os.Stdout
+	out     io.Writer  = os.Stdout
+	outMu   sync.Mutex // the functions run on the worker's goroutines at once
 )
 
 func say(format string, args ...any) {
+	outMu.Lock()
+	defer outMu.Unlock()
 	fmt.Fprintf(out, "%6.3fs  "+format+"\n", append([]any{time.Since(started).Seconds()}, args...)...)
 }
 

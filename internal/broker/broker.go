@@ -340,7 +340,7 @@ func (b *Broker) Extend(ctx context.Context, queue string, now, leaseMs int64, l
 // returns the new expiry. Errors: ErrNotFound, ErrLeaseExpired.
 func (b *Broker) ModifyLease(ctx context.Context, queue string, now int64, name string, heldMs, leaseMs int64) (int64, error) {
 	k := b.keys(queue)
-	n, err := modifyLeaseScript.Run(ctx, b.rdb, []string{k.pull}, now, name, heldMs, leaseMs).Int64()
+	n, err := modifyLeaseScript.Run(ctx, b.rdb, []string{k.pull, k.tasks}, now, name, heldMs, leaseMs).Int64()
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("modify lease of %q: %w", name, err)

@@ -12,6 +12,9 @@
 -- ARGV[3..] -> names
 -- Returns one integer per name: 1 deleted, 0 unknown.
 local tombUntil = tonumber(ARGV[1]) + tonumber(ARGV[2])
+-- Expired tombstones go as the scripts pass: a queue that only deletes (a pull queue)
+-- never acks, which trims them too.
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', tonumber(ARGV[1]))
 local out = {}
 for i = 3, #ARGV do
   local name = ARGV[i]

@@ -1,6 +1,8 @@
 -- modify_lease: change the lease of a leased pull task. The caller proves ownership with
--- the lease expiry it was given (the task's ETA); a stale or expired lease changes nothing.
+-- the lease expiry it was given (the task's ETA); a stale or expired lease changes nothing,
+-- and so does a task that was never leased (its ETA is no lease).
 -- KEYS[1] -> pull index
+-- KEYS[2] -> tasks hash
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> name
 -- ARGV[3] -> lease expiry the caller holds (ms)
@@ -12,7 +14,8 @@ if not score then
   return -1
 end
 score = tonumber(score)
-if score ~= tonumber(ARGV[3]) or score <= now then
+if score ~= tonumber(ARGV[3]) or score <= now
+    or string.match(redis.call('HGET', KEYS[2], ARGV[2]) or '', '^(%d+);') == '0' then
   return -2
 end
 local expiry = now + tonumber(ARGV[4])
