@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redelay/redelay/internal/redistest"
 	"github.com/redelay/redelay/taskqueue"
 )
 
@@ -33,8 +34,12 @@ func status(t *testing.T, c *taskqueue.Client, name string) *taskqueue.Status {
 }
 
 func TestStatusFollowsTheTask(t *testing.T) {
-	t.Parallel()
-	c := newClient(t)
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		testStatusFollowsTheTask(t, taskqueue.NewClient(b.Client, &taskqueue.Config{KeyPrefix: b.Prefix, Logger: quietLogger()}))
+	})
+}
+
+func testStatusFollowsTheTask(t *testing.T, c *taskqueue.Client) {
 	ctx := context.Background()
 	running := make(chan struct{})
 	finish := make(chan struct{})
@@ -114,8 +119,12 @@ func TestDiscardResultKeepsNoBody(t *testing.T) {
 }
 
 func TestCallbackGetsTheOutcomeUntilItAccepts(t *testing.T) {
-	t.Parallel()
-	c := newClient(t)
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		testCallbackGetsTheOutcomeUntilItAccepts(t, taskqueue.NewClient(b.Client, &taskqueue.Config{KeyPrefix: b.Prefix, Logger: quietLogger()}))
+	})
+}
+
+func testCallbackGetsTheOutcomeUntilItAccepts(t *testing.T, c *taskqueue.Client) {
 	secret := []byte("cb-secret")
 	type call struct {
 		header http.Header
