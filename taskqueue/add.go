@@ -9,18 +9,31 @@ import (
 
 // Add adds t to queue ("" means "default") and returns a copy with Method, Name, Path and
 // ETA filled in; t itself is not changed. When t's IdempotencyKey is already taken, Add adds
-// nothing and returns the copy with the Name of the task that took it. Errors: ErrTaskAlreadyAdded for a name that is
-// taken or tombstoned, a *ValidationError or a bad-method error for a task that cannot be
-// added (nothing is written), or the Redis error.
+// nothing and returns the copy with the Name of the task that took it. Errors:
+// ErrTaskAlreadyAdded for a name that is taken or tombstoned, a *ValidationError or a
+// bad-method error for a task that cannot be added (nothing is written), or the Redis error.
+//
+// Concurrent Adds to the same queue share round trips: a call made while another is in
+// flight waits for it, then goes with every call that arrived meanwhile, in one script.
 func (c *Client) Add(ctx context.Context, t *Task, queue string) (*Task, error) {
-	out, err := c.AddMulti(ctx, []*Task{t}, queue)
-	if me, ok := err.(MultiError); ok {
-		return nil, me[0]
-	}
+	q, err := queueName(queue)
 	if err != nil {
 		return nil, err
 	}
-	return out[0], nil
+	p, err := c.prepare(t, q, c.now())
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.enqueue(ctx, q, p.task)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("taskqueue: add to %s: %w", q, err)
+	case res.Existing != "":
+		p.out.Name = res.Existing
+	case !res.Added:
+		return nil, ErrTaskAlreadyAdded
+	}
+	return p.out, nil
 }
 
 // AddMulti adds tasks to queue in one round trip and one script. When any task is invalid

@@ -48,3 +48,21 @@ func BenchmarkAddMulti100(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(tasks))/b.Elapsed().Seconds(), "tasks/s")
 }
+
+// BenchmarkAddParallel is 50 goroutines calling Add at once, whose calls share round trips.
+func BenchmarkAddParallel(b *testing.B) {
+	c, ctx := benchClient(b)
+	payload := make([]byte, 100)
+	b.ReportAllocs()
+	b.SetParallelism(25) // 50 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Add(ctx, &taskqueue.Task{Payload: payload}, "bench"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+}

@@ -66,7 +66,8 @@ type Client struct {
 	cfg     Config
 	b       *broker.Broker
 	hubOnce sync.Once
-	waits   *waitHub // Wait's shared subscription, made on first use
+	adds    coalescer // concurrent Adds' shared round trips
+	waits   *waitHub  // Wait's shared subscription, made on first use
 }
 
 // NewClient returns a Client that keeps its tasks in rdb; a nil cfg means the defaults.

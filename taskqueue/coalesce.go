@@ -1,0 +1,93 @@
+package taskqueue
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redelay/redelay/internal/broker"
+)
+
+// enqueueTimeout bounds a shared enqueue call, which runs on behalf of several callers and
+// so on none of their contexts.
+const enqueueTimeout = 10 * time.Second
+
+// coalescer shares round trips among concurrent Adds to the same queue (group commit): a
+// caller that finds no call in flight for its queue makes one with every task waiting; the
+// others wait for it. One Add alone waits for nobody; many at once cost a few script calls.
+type coalescer struct {
+	mu     sync.Mutex
+	queues map[string]*pendingAdds
+}
+
+type pendingAdds struct {
+	busy  bool
+	tasks []broker.NewTask
+	waits []chan addResult
+}
+
+type addResult struct {
+	res broker.Enqueued
+	err error
+}
+
+// enqueue adds one prepared task to queue, in a call shared with concurrent callers.
+func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask) (broker.Enqueued, error) {
+	if err := ctx.Err(); err != nil {
+		return broker.Enqueued{}, err
+	}
+	co := &c.adds
+	done := make(chan addResult, 1)
+	co.mu.Lock()
+	if co.queues == nil {
+		co.queues = map[string]*pendingAdds{}
+	}
+	p := co.queues[queue]
+	if p == nil {
+		p = &pendingAdds{}
+		co.queues[queue] = p
+	}
+	p.tasks = append(p.tasks, task)
+	p.waits = append(p.waits, done)
+	lead := !p.busy
+	p.busy = true
+	co.mu.Unlock()
+	if lead {
+		c.flushAdds(queue, p)
+	}
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return broker.Enqueued{}, ctx.Err()
+	}
+}
+
+// flushAdds sends the waiting tasks of queue in one call, then hands what arrived meanwhile
+// to a new leader, so the caller that led returns without serving everyone after it.
+func (c *Client) flushAdds(queue string, p *pendingAdds) {
+	co := &c.adds
+	co.mu.Lock()
+	tasks, waits := p.tasks, p.waits
+	p.tasks, p.waits = nil, nil
+	co.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), enqueueTimeout)
+	res, err := c.b.Enqueue(ctx, queue, c.now().UnixMilli(), tasks)
+	cancel()
+	for i, w := range waits {
+		if err != nil {
+			w <- addResult{err: err}
+		} else {
+			w <- addResult{res: res[i]}
+		}
+	}
+
+	co.mu.Lock()
+	more := len(p.tasks) > 0
+	p.busy = more
+	co.mu.Unlock()
+	if more {
+		go c.flushAdds(queue, p)
+	}
+}
