@@ -1,5 +1,6 @@
 -- ack: remove tasks whose delivery succeeded, guarded by their lease tokens; keep their
--- records, add their callback tasks, and announce them to waiters.
+-- records, add their callback tasks, and announce them to waiters. The batch goes through
+-- a handful of variadic commands, whatever its size.
 -- KEYS[1] -> tasks hash
 -- KEYS[2] -> push index
 -- KEYS[3] -> in-flight index
@@ -14,50 +15,74 @@
 -- ARGV[4] -> Pub/Sub channel announcing finished tasks
 -- ARGV[5+6i..10+6i] -> name, token, "1" to leave a tombstone (named tasks) or "0",
 --   record ("" for none), callback task name ("" for none), callback envelope
+--   (at most 1000 tasks)
 -- Returns one integer per task: 1 acked, 0 the lease was stale (the task was re-leased,
 -- deleted or already acked) and nothing changed.
 local now = tonumber(ARGV[1])
 local tombUntil = now + tonumber(ARGV[2])
 local recordUntil = now + tonumber(ARGV[3])
-local out = {}
-local acked = {}
-local wake = false
+local names = {}
 for i = 5, #ARGV, 6 do
-  local name = ARGV[i]
-  local v = redis.call('HGET', KEYS[1], name)
+  names[#names + 1] = ARGV[i]
+end
+local out = {}
+if #names == 0 then
+  return out
+end
+local vals = redis.call('HMGET', KEYS[1], unpack(names))
+local acked, tombs, records, recordIdx = {}, {}, {}, {}
+local wake = false
+for j, name in ipairs(names) do
+  local i = 5 + (j - 1) * 6
+  local v = vals[j]
   if v and string.match(v, '^(%d+);') == ARGV[i + 1] then
-    redis.call('HDEL', KEYS[1], name)
-    redis.call('ZREM', KEYS[2], name)
-    redis.call('ZREM', KEYS[3], name)
+    acked[#acked + 1] = name
     if ARGV[i + 2] == '1' then
-      redis.call('ZADD', KEYS[4], tombUntil, name)
+      tombs[#tombs + 1] = tombUntil
+      tombs[#tombs + 1] = name
     end
     if ARGV[i + 3] ~= '' then
-      redis.call('HSET', KEYS[6], name, ARGV[i + 3])
-      redis.call('ZADD', KEYS[7], recordUntil, name)
+      records[#records + 1] = name
+      records[#records + 1] = ARGV[i + 3]
+      recordIdx[#recordIdx + 1] = recordUntil
+      recordIdx[#recordIdx + 1] = name
     end
-    local cb = ARGV[i + 4]
-    if cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[i + 5]) == 1 then
-      redis.call('ZADD', KEYS[2], now, cb)
-      wake = true
-    end
-    acked[#acked + 1] = name
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
 end
-if #acked > 0 then
-  redis.call('INCRBY', KEYS[5], #acked)
-  redis.call('PEXPIRE', KEYS[5], 70000)
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  local old = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 100)
-  if #old > 0 then
-    redis.call('HDEL', KEYS[6], unpack(old))
-    redis.call('ZREM', KEYS[7], unpack(old))
-  end
-  redis.call('PUBLISH', ARGV[4], table.concat(acked, ','))
+if #acked == 0 then
+  return out
 end
+redis.call('HDEL', KEYS[1], unpack(acked))
+redis.call('ZREM', KEYS[2], unpack(acked))
+redis.call('ZREM', KEYS[3], unpack(acked))
+if #tombs > 0 then
+  redis.call('ZADD', KEYS[4], unpack(tombs))
+end
+if #records > 0 then
+  redis.call('HSET', KEYS[6], unpack(records))
+  redis.call('ZADD', KEYS[7], unpack(recordIdx))
+end
+-- Callbacks are added after the acked tasks are gone: a callback may reuse no live name.
+for j, name in ipairs(names) do
+  local i = 5 + (j - 1) * 6
+  local cb = ARGV[i + 4]
+  if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[i + 5]) == 1 then
+    redis.call('ZADD', KEYS[2], now, cb)
+    wake = true
+  end
+end
+redis.call('INCRBY', KEYS[5], #acked)
+redis.call('PEXPIRE', KEYS[5], 70000)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local old = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 100)
+if #old > 0 then
+  redis.call('HDEL', KEYS[6], unpack(old))
+  redis.call('ZREM', KEYS[7], unpack(old))
+end
+redis.call('PUBLISH', ARGV[4], table.concat(acked, ','))
 if wake and redis.call('LLEN', KEYS[8]) == 0 then
   redis.call('LPUSH', KEYS[8], 1)
 end

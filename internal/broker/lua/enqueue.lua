@@ -1,4 +1,5 @@
--- enqueue: add a batch of tasks to one queue.
+-- enqueue: add a batch of tasks to one queue. The batch goes through a handful of
+-- variadic commands, whatever its size.
 -- KEYS[1] -> tasks hash (name -> "<dispatches>;<envelope>")
 -- KEYS[2] -> push index (sorted set: name -> due time in ms)
 -- KEYS[3] -> pull index (sorted set: name -> due time in ms)
@@ -13,6 +14,24 @@
 --   pull), idempotency key ("" for none), end of the key's lifetime (ms)
 -- Returns one value per task: 1 added; 0 the name exists or is tombstoned; or, when the
 -- idempotency key is taken, the name of the task it maps to.
+
+-- call runs a variadic command over list in chunks that unpack can take.
+local function call(cmd, key, list)
+  for i = 1, #list, 4000 do
+    redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list)))
+  end
+end
+local function fetch(cmd, key, list)
+  local out = {}
+  for i = 1, #list, 4000 do
+    local part = redis.call(cmd, key, unpack(list, i, math.min(i + 3999, #list)))
+    for _, v in ipairs(part) do
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
 local now = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[9]) == 1 then
   local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0, 100)
@@ -21,46 +40,75 @@ if redis.call('EXISTS', KEYS[9]) == 1 then
     redis.call('ZREM', KEYS[9], unpack(old))
   end
 end
+local names, keys = {}, {}
+for i = 2, #ARGV, 6 do
+  names[#names + 1] = ARGV[i]
+  if ARGV[i + 4] ~= '' then
+    keys[#keys + 1] = ARGV[i + 4]
+  end
+end
+local live = fetch('HMGET', KEYS[1], names)
+local dead = fetch('HMGET', KEYS[5], names)
+local tombs = fetch('ZMSCORE', KEYS[4], names)
+local keyed, keyedUntil = {}, {}
+if #keys > 0 then
+  local owners = fetch('HMGET', KEYS[8], keys)
+  local untils = fetch('ZMSCORE', KEYS[9], keys)
+  for j, k in ipairs(keys) do
+    if owners[j] and untils[j] and tonumber(untils[j]) > now then
+      keyed[k] = owners[j]
+    end
+  end
+end
+
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local earliest = first[2] and tonumber(first[2]) or nil
 local wake = false
+local taken = {}
+local sets, push, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}
 local out = {}
-for i = 2, #ARGV, 6 do
-  local name, due, kind, key = ARGV[i], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
-  local existing = false
-  if key ~= '' then
-    local keyUntil = redis.call('ZSCORE', KEYS[9], key)
-    if keyUntil and tonumber(keyUntil) > now then
-      existing = redis.call('HGET', KEYS[8], key)
-    end
-  end
-  local tomb = redis.call('ZSCORE', KEYS[4], name)
-  if existing then
-    out[#out + 1] = existing
-  elseif redis.call('HEXISTS', KEYS[1], name) == 1 or redis.call('HEXISTS', KEYS[5], name) == 1
-      or (tomb and tonumber(tomb) > now) then
-    out[#out + 1] = 0
+for j, name in ipairs(names) do
+  local i = 2 + (j - 1) * 6
+  local due, kind, key = tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
+  if key ~= '' and keyed[key] then
+    out[j] = keyed[key]
+  elseif live[j] or dead[j] or taken[name] or (tombs[j] and tonumber(tombs[j]) > now) then
+    out[j] = 0
   else
-    redis.call('HSET', KEYS[1], name, '0;' .. ARGV[i + 1])
+    taken[name] = true
+    sets[#sets + 1] = name
+    sets[#sets + 1] = '0;' .. ARGV[i + 1]
     if kind == 's' then
-      redis.call('ZADD', KEYS[2], due, name)
+      push[#push + 1] = due
+      push[#push + 1] = name
       if earliest == nil or due < earliest or due <= now then
         wake = true
         earliest = due
       end
     else
-      redis.call('ZADD', KEYS[3], due, name)
+      pull[#pull + 1] = due
+      pull[#pull + 1] = name
       if #kind > 1 then
-        redis.call('HSET', KEYS[7], name, string.sub(kind, 2))
+        tags[#tags + 1] = name
+        tags[#tags + 1] = string.sub(kind, 2)
       end
     end
     if key ~= '' then
-      redis.call('HSET', KEYS[8], key, name)
-      redis.call('ZADD', KEYS[9], tonumber(ARGV[i + 5]), key)
+      keyed[key] = name
+      keySets[#keySets + 1] = key
+      keySets[#keySets + 1] = name
+      keyIdx[#keyIdx + 1] = tonumber(ARGV[i + 5])
+      keyIdx[#keyIdx + 1] = key
     end
-    out[#out + 1] = 1
+    out[j] = 1
   end
 end
+call('HSET', KEYS[1], sets)
+call('ZADD', KEYS[2], push)
+call('ZADD', KEYS[3], pull)
+call('HSET', KEYS[7], tags)
+call('HSET', KEYS[8], keySets)
+call('ZADD', KEYS[9], keyIdx)
 if wake and redis.call('LLEN', KEYS[6]) == 0 then
   redis.call('LPUSH', KEYS[6], 1)
 end

@@ -1,0 +1,56 @@
+package worker
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redelay/redelay/internal/redistest"
+	"github.com/redelay/redelay/taskqueue"
+)
+
+// BenchmarkDrain measures how fast one worker (concurrency 50, in-process no-op handler)
+// empties a backlog of b.N tasks, on the Redis at REDIS_URL.
+func BenchmarkDrain(b *testing.B) {
+	rdb := redistest.Real(b)
+	c := taskqueue.NewClient(rdb, &taskqueue.Config{KeyPrefix: redistest.Prefix(b, rdb), Logger: quietLogger()})
+	ctx := context.Background()
+	payload := []byte("12345678")
+	batch := make([]*taskqueue.Task, 0, 500)
+	for i := 0; i < b.N; i++ {
+		batch = append(batch, &taskqueue.Task{Payload: payload})
+		if len(batch) == cap(batch) || i == b.N-1 {
+			if _, err := c.AddMulti(ctx, batch, ""); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	var done atomic.Int64
+	all := make(chan struct{})
+	n := int64(b.N)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if done.Add(1) == n {
+			close(all)
+		}
+	})
+	w, err := New(Config{Client: c, Handler: h, Concurrency: 50, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	b.ResetTimer()
+	go func() { _ = w.Run(runCtx); close(stopped) }()
+	select {
+	case <-all:
+	case <-time.After(5 * time.Minute):
+		b.Fatal("backlog not drained")
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	cancel()
+	<-stopped
+}
