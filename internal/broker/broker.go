@@ -109,7 +109,7 @@ func (b *Broker) Enqueue(ctx context.Context, queue string, now int64, tasks []N
 	for _, t := range tasks {
 		args = append(args, t.Name, t.Envelope, t.Due, kind(t.Pull, t.Tag), t.IdempotencyKey, t.KeyUntil)
 	}
-	res, err := enqueueScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.tombs, k.dead, k.wake, k.tags, k.idem, k.idemIdx}, args...).Slice()
+	res, err := enqueueScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.tombs, k.dead, k.wake, k.tags, k.idem, k.idemIdx, k.ready}, args...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
@@ -141,7 +141,10 @@ type Leased struct {
 	Tag      string // pull tasks only
 }
 
-// LeaseRequest asks for up to Limit due push tasks of Queue for LeaseMs.
+// MaxLeaseBatch is the most tasks one lease call hands out.
+const MaxLeaseBatch = 2000
+
+// LeaseRequest asks for up to Limit (at most MaxLeaseBatch) due push tasks of Queue for LeaseMs.
 type LeaseRequest struct {
 	Queue   string
 	Limit   int
@@ -162,7 +165,7 @@ func (b *Broker) Lease(ctx context.Context, now int64, reqs []LeaseRequest) []Le
 	calls := make([]scriptCall, len(reqs))
 	for i, r := range reqs {
 		k := b.keys(r.Queue)
-		calls[i] = scriptCall{leaseScript, []string{k.tasks, k.push, k.inflight, k.wake}, []any{now, r.Limit, r.LeaseMs}}
+		calls[i] = scriptCall{leaseScript, []string{k.tasks, k.push, k.inflight, k.wake, k.ready}, []any{now, min(r.Limit, MaxLeaseBatch), r.LeaseMs}}
 	}
 	cmds := b.runPipelined(ctx, calls)
 	out := make([]LeaseResult, len(reqs))
@@ -275,7 +278,7 @@ func (b *Broker) ackCall(queue string, now, tombstoneMs, recordMs int64, acks []
 		cbName, cbEnv := callbackArgs(a.Callback)
 		args = append(args, a.Name, a.Token, tomb, a.Record, cbName, cbEnv)
 	}
-	return scriptCall{ackScript, []string{k.tasks, k.push, k.inflight, k.tombs, k.executed(now), k.done, k.doneIdx, k.wake}, args}
+	return scriptCall{ackScript, []string{k.tasks, k.ready, k.inflight, k.tombs, k.executed(now), k.done, k.doneIdx, k.wake}, args}
 }
 
 func callbackArgs(t *NewTask) (name string, envelope []byte) {
@@ -289,7 +292,7 @@ func callbackArgs(t *NewTask) (name string, envelope []byte) {
 // the lease was stale.
 func (b *Broker) Retry(ctx context.Context, queue string, now int64, name string, token int64, envelope []byte, due int64) (bool, error) {
 	k := b.keys(queue)
-	n, err := retryScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.inflight, k.wake}, now, name, token, envelope, due).Int64()
+	n, err := retryScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.inflight, k.wake, k.ready}, now, name, token, envelope, due).Int64()
 	if err != nil {
 		return false, fmt.Errorf("retry %q: %w", name, err)
 	}
@@ -306,7 +309,7 @@ func (b *Broker) Bury(ctx context.Context, queue string, now int64, name string,
 		tok = strconv.FormatInt(token, 10)
 	}
 	cbName, cbEnv := callbackArgs(callback)
-	n, err := buryScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.dead, k.deadIdx, k.tags, k.wake},
+	n, err := buryScript.Run(ctx, b.rdb, []string{k.tasks, k.ready, k.pull, k.inflight, k.dead, k.deadIdx, k.tags, k.wake, k.push},
 		now, name, tok, envelope, k.finished(), cbName, cbEnv).Int64()
 	if err != nil {
 		return false, fmt.Errorf("bury %q: %w", name, err)
@@ -329,7 +332,7 @@ func (b *Broker) Extend(ctx context.Context, queue string, now, leaseMs int64, l
 	for _, l := range leases {
 		args = append(args, l.Name, l.Token)
 	}
-	res, err := extendScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.inflight, k.wake}, args...).Int64Slice()
+	res, err := extendScript.Run(ctx, b.rdb, []string{k.tasks, k.ready, k.inflight, k.wake}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("extend leases: %w", err)
 	}
@@ -361,7 +364,7 @@ func (b *Broker) Delete(ctx context.Context, queue string, now, tombstoneMs int6
 	for _, n := range names {
 		args = append(args, n)
 	}
-	res, err := deleteScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tombs, k.tags, k.dead, k.deadIdx}, args...).Int64Slice()
+	res, err := deleteScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tombs, k.tags, k.dead, k.deadIdx, k.ready}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("delete: %w", err)
 	}
@@ -371,7 +374,7 @@ func (b *Broker) Delete(ctx context.Context, queue string, now, tombstoneMs int6
 // Purge removes every task of queue, dead ones included. Tombstones stay.
 func (b *Broker) Purge(ctx context.Context, queue string) error {
 	k := b.keys(queue)
-	err := purgeScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx, k.done, k.doneIdx, k.idem, k.idemIdx}).Err()
+	err := purgeScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx, k.done, k.doneIdx, k.idem, k.idemIdx, k.ready}).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("purge: %w", err)
 	}
@@ -392,7 +395,7 @@ func (b *Broker) Stats(ctx context.Context, now int64, queues []string) ([]Stats
 	calls := make([]scriptCall, len(queues))
 	for i, q := range queues {
 		k := b.keys(q)
-		keys := []string{k.push, k.pull, k.inflight, k.dead}
+		keys := []string{k.push, k.pull, k.inflight, k.dead, k.ready, k.tasks}
 		for j := range executedBuckets {
 			keys = append(keys, k.executed(now-int64(j)*executedBucketWidth))
 		}
@@ -454,7 +457,7 @@ func (b *Broker) Requeue(ctx context.Context, queue string, now int64, tasks []R
 	for _, t := range tasks {
 		args = append(args, t.Name, t.Envelope, kind(t.Pull, t.Tag))
 	}
-	res, err := requeueScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.dead, k.deadIdx, k.wake, k.tags}, args...).Int64Slice()
+	res, err := requeueScript.Run(ctx, b.rdb, []string{k.tasks, k.ready, k.pull, k.dead, k.deadIdx, k.wake, k.tags}, args...).Int64Slice()
 	if err != nil {
 		return nil, fmt.Errorf("requeue: %w", err)
 	}

@@ -184,9 +184,10 @@ func TestEnqueueTombstonedName(t *testing.T) {
 		wantFlags(t, "re-add while tombstoned", w.enqueueAt(t0+3_599_999, push("a", t0)), false)
 		wantFlags(t, "re-add after the tombstone", w.enqueueAt(t0+3_600_000, push("a", t0)), true)
 
-		// An ack with Tombstone keeps the name; without, it frees it.
+		// An ack with Tombstone keeps the name; without, it frees it. Due tasks are leased
+		// in the order they became due: the re-added a after b.
 		l := w.lease(t0, 10, 1000)
-		wantNames(t, "lease", l.Tasks, "a", "b")
+		wantNames(t, "lease", l.Tasks, "b", "a")
 		wantFlags(t, "ack", w.ack(t0, Ack{Name: "a", Token: 1, Tombstone: true}, Ack{Name: "b", Token: 1}), true, true)
 		wantFlags(t, "re-add acked", w.enqueue(push("a", t0), push("b", t0)), false, true)
 	})

@@ -5,9 +5,10 @@ import "strconv"
 // queueKeys names every Redis key of one queue. All of them share the hash tag {queue},
 // so a queue lives in one Redis Cluster slot and every script can name all its keys.
 type queueKeys struct {
-	tasks    string // hash: name -> "<dispatches>;<envelope>"
-	push     string // sorted set: push task name -> due time (ms); a leased task's due time is its lease expiry
-	pull     string // sorted set: pull task name -> due time (ms); same rule
+	tasks    string // hash: name -> "<dispatches>;<due ms>;<envelope>"
+	ready    string // list: push tasks that are due, in the order they became due
+	push     string // sorted set: push tasks due later -> due time (ms)
+	pull     string // sorted set: pull task name -> due time (ms); a leased one's is its lease expiry
 	inflight string // sorted set: leased push task name -> lease expiry (ms)
 	tombs    string // sorted set: finished or deleted task name -> end of its tombstone (ms)
 	tags     string // hash: pull task name -> tag (tagged pull tasks only)
@@ -25,6 +26,7 @@ func (b *Broker) keys(queue string) queueKeys {
 	p := b.prefix + ":{" + queue + "}:"
 	return queueKeys{
 		tasks:    p + "t",
+		ready:    p + "q",
 		push:     p + "s",
 		pull:     p + "l",
 		inflight: p + "f",

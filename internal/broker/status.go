@@ -52,7 +52,8 @@ func (b *Broker) Status(ctx context.Context, queue string, now int64, name strin
 	st := &TaskStatus{Where: vals[0]}
 	switch st.Where {
 	case InTasks:
-		d, env, _ := strings.Cut(vals[1], ";")
+		d, rest, _ := strings.Cut(vals[1], ";")
+		_, env, _ := strings.Cut(rest, ";")
 		st.Dispatches, _ = strconv.ParseInt(d, 10, 64)
 		st.Envelope = []byte(env)
 		if vals[2] != "" {

@@ -2,7 +2,7 @@
 -- records, add their callback tasks, and announce them to waiters. The batch goes through
 -- a handful of variadic commands, whatever its size.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> ready list
 -- KEYS[3] -> in-flight index
 -- KEYS[4] -> tombstones
 -- KEYS[5] -> executed counter of the current 10-second bucket
@@ -56,7 +56,6 @@ if #acked == 0 then
   return out
 end
 redis.call('HDEL', KEYS[1], unpack(acked))
-redis.call('ZREM', KEYS[2], unpack(acked))
 redis.call('ZREM', KEYS[3], unpack(acked))
 if #tombs > 0 then
   redis.call('ZADD', KEYS[4], unpack(tombs))
@@ -69,8 +68,8 @@ end
 for j, name in ipairs(names) do
   local i = 5 + (j - 1) * 6
   local cb = ARGV[i + 4]
-  if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[i + 5]) == 1 then
-    redis.call('ZADD', KEYS[2], now, cb)
+  if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[1] .. ';' .. ARGV[i + 5]) == 1 then
+    redis.call('RPUSH', KEYS[2], cb)
     wake = true
   end
 end

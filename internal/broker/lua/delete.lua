@@ -1,12 +1,13 @@
 -- delete: remove tasks by name, waiting, leased or dead, and tombstone their names.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> scheduled push tasks
 -- KEYS[3] -> pull index
 -- KEYS[4] -> in-flight index
 -- KEYS[5] -> tombstones
 -- KEYS[6] -> pull tags hash
 -- KEYS[7] -> dead tasks hash
 -- KEYS[8] -> dead index
+-- KEYS[9] -> ready list
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> tombstone lifetime (ms)
 -- ARGV[3..] -> names
@@ -24,6 +25,7 @@ for i = 3, #ARGV do
     redis.call('ZREM', KEYS[3], name)
     redis.call('ZREM', KEYS[4], name)
     redis.call('HDEL', KEYS[6], name)
+    redis.call('LREM', KEYS[9], 1, name)
     found = 1
   elseif redis.call('HDEL', KEYS[7], name) == 1 then
     redis.call('ZREM', KEYS[8], name)

@@ -1,14 +1,15 @@
 -- enqueue: add a batch of tasks to one queue. The batch goes through a handful of
 -- variadic commands, whatever its size.
--- KEYS[1] -> tasks hash (name -> "<dispatches>;<envelope>")
--- KEYS[2] -> push index (sorted set: name -> due time in ms)
+-- KEYS[1] -> tasks hash (name -> "<dispatches>;<due ms>;<envelope>")
+-- KEYS[2] -> scheduled push tasks (sorted set: name -> due time in ms)
 -- KEYS[3] -> pull index (sorted set: name -> due time in ms)
 -- KEYS[4] -> tombstones (sorted set: name -> tombstone expiry in ms)
 -- KEYS[5] -> dead tasks hash
--- KEYS[6] -> wake-up list of the push index
+-- KEYS[6] -> wake-up list
 -- KEYS[7] -> pull tags hash (name -> tag)
 -- KEYS[8] -> idempotency keys hash (key -> task name)
 -- KEYS[9] -> idempotency keys index (sorted set: key -> end of its lifetime in ms)
+-- KEYS[10] -> ready list (push tasks that are due)
 -- ARGV[1] -> now (ms)
 -- ARGV[2+6i..7+6i] -> name, envelope, due (ms), kind ("s" push, "l" pull, "L<tag>" tagged
 --   pull), idempotency key ("" for none), end of the key's lifetime (ms)
@@ -50,7 +51,7 @@ end
 local live = fetch('HMGET', KEYS[1], names)
 local dead = fetch('HMGET', KEYS[5], names)
 local tombs = fetch('ZMSCORE', KEYS[4], names)
-local keyed, keyedUntil = {}, {}
+local keyed = {}
 if #keys > 0 then
   local owners = fetch('HMGET', KEYS[8], keys)
   local untils = fetch('ZMSCORE', KEYS[9], keys)
@@ -65,7 +66,7 @@ local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local earliest = first[2] and tonumber(first[2]) or nil
 local wake = false
 local taken = {}
-local sets, push, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}
+local sets, ready, later, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}, {}
 local out = {}
 for j, name in ipairs(names) do
   local i = 2 + (j - 1) * 6
@@ -77,13 +78,18 @@ for j, name in ipairs(names) do
   else
     taken[name] = true
     sets[#sets + 1] = name
-    sets[#sets + 1] = '0;' .. ARGV[i + 1]
+    sets[#sets + 1] = '0;' .. ARGV[i + 2] .. ';' .. ARGV[i + 1]
     if kind == 's' then
-      push[#push + 1] = due
-      push[#push + 1] = name
-      if earliest == nil or due < earliest or due <= now then
+      if due <= now then
+        ready[#ready + 1] = {due, j, name}
         wake = true
-        earliest = due
+      else
+        later[#later + 1] = due
+        later[#later + 1] = name
+        if earliest == nil or due < earliest then
+          wake = true
+          earliest = due
+        end
       end
     else
       pull[#pull + 1] = due
@@ -103,8 +109,17 @@ for j, name in ipairs(names) do
     out[j] = 1
   end
 end
+-- Due tasks join the ready list in due order (then in request order).
+table.sort(ready, function(a, b)
+  return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2])
+end)
+local readyNames = {}
+for k, r in ipairs(ready) do
+  readyNames[k] = r[3]
+end
 call('HSET', KEYS[1], sets)
-call('ZADD', KEYS[2], push)
+call('RPUSH', KEYS[10], readyNames)
+call('ZADD', KEYS[2], later)
 call('ZADD', KEYS[3], pull)
 call('HSET', KEYS[7], tags)
 call('HSET', KEYS[8], keySets)

@@ -1,9 +1,9 @@
 -- extend: move the lease expiry of running push tasks, guarded by their lease tokens.
--- A lease duration of 0 releases the tasks: they are due again at once. Only a lease still
--- in the in-flight index counts: a retry ends the lease, so an extension racing with it
--- does not move the retried task's due time.
+-- A lease duration of 0 releases the tasks: they go back to the front of the ready list.
+-- Only a lease still in the in-flight index counts: a retry ends the lease, so an extension
+-- racing with it does not move the retried task.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> ready list
 -- KEYS[3] -> in-flight index
 -- KEYS[4] -> wake-up list
 -- ARGV[1] -> now (ms)
@@ -18,11 +18,11 @@ for i = 3, #ARGV, 2 do
   local name = ARGV[i]
   local v = redis.call('HGET', KEYS[1], name)
   if v and string.match(v, '^(%d+);') == ARGV[i + 1] and redis.call('ZSCORE', KEYS[3], name) then
-    redis.call('ZADD', KEYS[2], now + lease, name)
     if lease > 0 then
       redis.call('ZADD', KEYS[3], now + lease, name)
     else
       redis.call('ZREM', KEYS[3], name)
+      redis.call('LPUSH', KEYS[2], name)
       released = true
     end
     out[#out + 1] = 1

@@ -1,56 +1,74 @@
 -- lease: lease up to ARGV[2] due push tasks for ARGV[3] ms.
--- Expired leases are due again (their score is the lease expiry), so this script also
--- recovers the tasks of workers that died, and delayed tasks need no promotion step.
--- The batch goes through a handful of variadic commands, whatever its size.
+-- First it moves to the ready list the scheduled tasks that became due and the leased
+-- tasks whose lease ran out (their worker died): this script is also the promoter and the
+-- recoverer. The batch goes through a handful of variadic commands, whatever its size.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> scheduled push tasks
 -- KEYS[3] -> in-flight index (sorted set: name -> lease expiry in ms)
 -- KEYS[4] -> wake-up list
+-- KEYS[5] -> ready list
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> most tasks to lease (at most 2000)
 -- ARGV[3] -> lease duration (ms)
--- Returns {next, name1, token1, envelope1, ...}: next is the earliest due time (ms) left in the
--- push index, as a string ("" when empty); token is the task's dispatch count, which identifies
--- this lease.
+-- Returns {next, name1, token1, envelope1, ...}: next is the due time (ms) of the next ready
+-- task, else the earliest time something becomes due (a scheduled task, or a lease running
+-- out), as a string; "" when nothing will. token is the task's dispatch count, which
+-- identifies this lease.
 local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
 local expiry = now + tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, key in ipairs({KEYS[2], KEYS[3]}) do
+  local due = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, 1000)
+  if #due > 0 then
+    redis.call('RPUSH', KEYS[5], unpack(due))
+    redis.call('ZREM', key, unpack(due))
+  end
+end
 local out = {''}
-if #due > 0 then
-  local vals = redis.call('HMGET', KEYS[1], unpack(due))
-  local sets, scores, orphans = {}, {}, {}
-  for i, name in ipairs(due) do
+local names = redis.call('LPOP', KEYS[5], limit)
+if names and #names > 0 then
+  local vals = redis.call('HMGET', KEYS[1], unpack(names))
+  -- A name can stand twice in the ready list only if a task was deleted and its name used
+  -- again; the in-flight check keeps a running task from being leased a second time.
+  local running = redis.call('ZMSCORE', KEYS[3], unpack(names))
+  local sets, scores, seen = {}, {}, {}
+  for i, name in ipairs(names) do
     local v = vals[i]
-    if v then
-      local d, pos = string.match(v, '^(%d+);()')
+    if v and not running[i] and not seen[name] then
+      seen[name] = true
+      local d, due, pos = string.match(v, '^(%d+);(%d+);()')
       local token = tonumber(d) + 1
-      local body = string.sub(v, pos)
       sets[#sets + 1] = name
-      sets[#sets + 1] = token .. ';' .. body
+      sets[#sets + 1] = token .. ';' .. due .. ';' .. string.sub(v, pos)
       scores[#scores + 1] = expiry
       scores[#scores + 1] = name
       out[#out + 1] = name
       out[#out + 1] = token
-      out[#out + 1] = body
-    else
-      orphans[#orphans + 1] = name
+      out[#out + 1] = string.sub(v, pos)
     end
   end
   if #sets > 0 then
     redis.call('HSET', KEYS[1], unpack(sets))
-    redis.call('ZADD', KEYS[2], unpack(scores))
     redis.call('ZADD', KEYS[3], unpack(scores))
   end
-  if #orphans > 0 then
-    redis.call('ZREM', KEYS[2], unpack(orphans))
-  end
 end
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if first[2] then
-  out[1] = first[2]
-  if tonumber(first[2]) <= now and redis.call('LLEN', KEYS[4]) == 0 then
+local head = redis.call('LINDEX', KEYS[5], 0)
+if head then
+  local v = redis.call('HGET', KEYS[1], head)
+  out[1] = v and string.match(v, '^%d+;(%d+);') or tostring(now)
+  if redis.call('LLEN', KEYS[4]) == 0 then
     redis.call('LPUSH', KEYS[4], 1)
+  end
+else
+  local next = nil
+  for _, key in ipairs({KEYS[2], KEYS[3]}) do
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if first[2] and (next == nil or tonumber(first[2]) < tonumber(next)) then
+      next = first[2]
+    end
+  end
+  if next then
+    out[1] = next
   end
 end
 return out

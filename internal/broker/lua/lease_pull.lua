@@ -43,10 +43,10 @@ local out = {}
 for _, name in ipairs(chosen) do
   local v = redis.call('HGET', KEYS[1], name)
   if v then
-    local d, pos = string.match(v, '^(%d+);()')
+    local d, due, pos = string.match(v, '^(%d+);(%d+);()')
     local token = tonumber(d) + 1
     local body = string.sub(v, pos)
-    redis.call('HSET', KEYS[1], name, token .. ';' .. body)
+    redis.call('HSET', KEYS[1], name, token .. ';' .. due .. ';' .. body)
     redis.call('ZADD', KEYS[2], expiry, name)
     out[#out + 1] = name
     out[#out + 1] = token

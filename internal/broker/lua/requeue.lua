@@ -1,6 +1,6 @@
 -- requeue: move dead tasks back to their queue, due now, with fresh envelopes.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> ready list
 -- KEYS[3] -> pull index
 -- KEYS[4] -> dead tasks hash
 -- KEYS[5] -> dead index
@@ -16,9 +16,9 @@ for i = 2, #ARGV, 3 do
   local name, kind = ARGV[i], ARGV[i + 2]
   if redis.call('HDEL', KEYS[4], name) == 1 then
     redis.call('ZREM', KEYS[5], name)
-    redis.call('HSET', KEYS[1], name, '0;' .. ARGV[i + 1])
+    redis.call('HSET', KEYS[1], name, '0;' .. ARGV[1] .. ';' .. ARGV[i + 1])
     if kind == 's' then
-      redis.call('ZADD', KEYS[2], now, name)
+      redis.call('RPUSH', KEYS[2], name)
       wake = true
     else
       redis.call('ZADD', KEYS[3], now, name)

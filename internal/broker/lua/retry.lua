@@ -1,9 +1,10 @@
 -- retry: put back a task whose delivery failed, with a new envelope and due time,
 -- guarded by its lease token.
 -- KEYS[1] -> tasks hash
--- KEYS[2] -> push index
+-- KEYS[2] -> scheduled push tasks
 -- KEYS[3] -> in-flight index
 -- KEYS[4] -> wake-up list
+-- KEYS[5] -> ready list
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> name
 -- ARGV[3] -> token
@@ -15,12 +16,18 @@ if not v or string.match(v, '^(%d+);') ~= ARGV[3] then
   return 0
 end
 local due = tonumber(ARGV[5])
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ';' .. ARGV[4])
-redis.call('ZADD', KEYS[2], due, ARGV[2])
+local wake = false
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ';' .. ARGV[5] .. ';' .. ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[2])
-if (not first[2] or due < tonumber(first[2]) or due <= tonumber(ARGV[1]))
-    and redis.call('LLEN', KEYS[4]) == 0 then
+if due <= tonumber(ARGV[1]) then
+  redis.call('RPUSH', KEYS[5], ARGV[2])
+  wake = true
+else
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  redis.call('ZADD', KEYS[2], due, ARGV[2])
+  wake = not first[2] or due < tonumber(first[2])
+end
+if wake and redis.call('LLEN', KEYS[4]) == 0 then
   redis.call('LPUSH', KEYS[4], 1)
 end
 return 1
