@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"net/http"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,7 +38,11 @@ func BenchmarkDrain(b *testing.B) {
 			close(all)
 		}
 	})
-	w, err := New(Config{Client: c, Handler: h, Concurrency: 50, Logger: quietLogger()})
+	conc := 50
+	if v, err := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY")); err == nil {
+		conc = v
+	}
+	w, err := New(Config{Client: c, Handler: h, Concurrency: conc, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}

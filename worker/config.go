@@ -14,6 +14,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultConcurrency     = 50
+	DefaultPrefetch        = 512
 	DefaultLeaseDuration   = 30 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultDeliveryTimeout = 10 * time.Minute
@@ -29,6 +30,12 @@ type Config struct {
 	Queues map[string]int
 	// Concurrency is how many tasks run at once. Default DefaultConcurrency.
 	Concurrency int
+	// Prefetch is how many leased tasks may wait in the worker for a free runner, on top of
+	// the Concurrency running ones. More means bigger lease batches and less Redis work per
+	// task; with slow tasks and several workers, less spreads a backlog more evenly (waiting
+	// tasks are not available to other workers until this one runs or returns them).
+	// Default DefaultPrefetch; negative means none.
+	Prefetch int
 	// Handler receives the deliveries in-process. When both Handler and Target are empty,
 	// delay.Handler() serves delay.Path (other paths get 404, a failed attempt).
 	Handler http.Handler
@@ -69,6 +76,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case c.Prefetch == 0:
+		c.Prefetch = DefaultPrefetch
+	case c.Prefetch < 0:
+		c.Prefetch = 0
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = DefaultLeaseDuration

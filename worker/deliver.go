@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redelay/redelay/taskqueue"
@@ -23,6 +25,45 @@ const (
 	maxDeadBody   = 64 << 10
 )
 
+// The task headers' keys in canonical form, to set them without canonicalising each time.
+var (
+	canonicalMethodOverride   = http.CanonicalHeaderKey(taskqueue.HeaderMethodOverride)
+	canonicalQueueName        = http.CanonicalHeaderKey(taskqueue.HeaderQueueName)
+	canonicalTaskName         = http.CanonicalHeaderKey(taskqueue.HeaderTaskName)
+	canonicalRetryCount       = http.CanonicalHeaderKey(taskqueue.HeaderTaskRetryCount)
+	canonicalExecutionCount   = http.CanonicalHeaderKey(taskqueue.HeaderTaskExecutionCount)
+	canonicalETA              = http.CanonicalHeaderKey(taskqueue.HeaderTaskETA)
+	canonicalPreviousResponse = http.CanonicalHeaderKey(taskqueue.HeaderTaskPreviousResponse)
+	canonicalRetryReason      = http.CanonicalHeaderKey(taskqueue.HeaderTaskRetryReason)
+)
+
+// urlCache keeps parsed delivery URLs: tasks share a few paths.
+var urlCache struct {
+	sync.Mutex
+	m map[string]*url.URL
+}
+
+// parseURL returns a fresh copy of the parsed rawURL (handlers may change it).
+func parseURL(rawURL string) (*url.URL, error) {
+	urlCache.Lock()
+	u, ok := urlCache.m[rawURL]
+	urlCache.Unlock()
+	if !ok {
+		var err error
+		if u, err = url.Parse(rawURL); err != nil {
+			return nil, err
+		}
+		urlCache.Lock()
+		if urlCache.m == nil || len(urlCache.m) >= 4096 {
+			urlCache.m = map[string]*url.URL{}
+		}
+		urlCache.m[rawURL] = u
+		urlCache.Unlock()
+	}
+	cp := *u
+	return &cp, nil
+}
+
 // newRequest builds the delivery of j: the task's method, path, body and headers, plus App
 // Engine's task headers.
 func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte, error) {
@@ -31,12 +72,12 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 	if method == "" {
 		method = http.MethodPost
 	}
-	url := base + env.Path
+	target := base + env.Path
 	if env.Path == "" {
-		url = base + "/_ah/queue/" + j.queue
+		target = base + "/_ah/queue/" + j.queue
 	}
 	if env.URL != "" {
-		url = env.URL
+		target = env.URL
 	}
 	var body []byte
 	if method == http.MethodPost || method == http.MethodPut {
@@ -52,26 +93,48 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 		method = override
 		body = env.Payload
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	u, err := parseURL(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("build request for %s %s: %w", method, url, err)
+		return nil, nil, fmt.Errorf("build request for %s %s: %w", method, target, err)
 	}
-	h := req.Header
+	h := make(http.Header, len(env.Header)+5)
 	for k, vs := range env.Header {
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
-	h.Del(taskqueue.HeaderMethodOverride)
-	h.Set(taskqueue.HeaderQueueName, j.queue)
-	h.Set(taskqueue.HeaderTaskName, j.leased.Name)
-	h.Set(taskqueue.HeaderTaskRetryCount, strconv.FormatInt(j.leased.Token-1, 10))
-	h.Set(taskqueue.HeaderTaskExecutionCount, strconv.FormatInt(int64(env.Failures), 10))
-	h.Set(taskqueue.HeaderTaskETA, taskqueue.FormatETA(time.UnixMilli(env.ETA)))
+	delete(h, canonicalMethodOverride)
+	// One backing array for the task headers' values.
+	vals := [7]string{j.queue, j.leased.Name, strconv.FormatInt(j.leased.Token-1, 10),
+		strconv.FormatInt(int64(env.Failures), 10), taskqueue.FormatETA(time.UnixMilli(env.ETA))}
+	v := vals[:]
+	h[canonicalQueueName] = v[0:1:1]
+	h[canonicalTaskName] = v[1:2:2]
+	h[canonicalRetryCount] = v[2:3:3]
+	h[canonicalExecutionCount] = v[3:4:4]
+	h[canonicalETA] = v[4:5:5]
 	if env.LastStatus != 0 {
-		h.Set(taskqueue.HeaderTaskPreviousResponse, strconv.Itoa(env.LastStatus))
+		v[5] = strconv.Itoa(env.LastStatus)
+		h[canonicalPreviousResponse] = v[5:6:6]
 	}
 	if env.LastError != "" {
-		h.Set(taskqueue.HeaderTaskRetryReason, oneLine(env.LastError, 200))
+		v[6] = oneLine(env.LastError, 200)
+		h[canonicalRetryReason] = v[6:7:7]
 	}
+	req := &http.Request{
+		Method:        method,
+		URL:           u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          http.NoBody,
+		ContentLength: int64(len(body)),
+		Host:          u.Host,
+	}
+	if len(body) > 0 {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	req = req.WithContext(ctx)
 	return req, body, nil
 }
 

@@ -136,7 +136,7 @@ func newRun(w *Worker) *run {
 	c := w.cfg.Concurrency
 	r := &run{
 		w:     w,
-		jobs:  make(chan *job, 2*c),
+		jobs:  make(chan *job, c+w.cfg.Prefetch),
 		slots: make(chan struct{}, 1),
 		fired: make(chan wakeup, len(w.queues)),
 		arm:   make([]chan struct{}, len(w.queues)),
@@ -166,7 +166,7 @@ func (r *run) start() {
 // earliest known due time, and on runners finishing.
 func (r *run) fetchLoop(ctx context.Context) {
 	w := r.w
-	capacity := 2 * w.cfg.Concurrency
+	capacity := w.cfg.Concurrency + w.cfg.Prefetch
 	lowWater := max(1, w.cfg.Concurrency/4)
 	var backoff time.Duration // after a failed lease; 0 when the last one worked
 	var blockedUntil time.Time
@@ -270,15 +270,23 @@ func (r *run) lease(ctx context.Context, ready []*queueState, free int, now time
 				q.next = time.UnixMilli(res.Next)
 			}
 		}
-		if len(res.Tasks) == 0 {
-			continue
-		}
 		r.mu.Lock()
 		r.outstanding += len(res.Tasks)
 		r.mu.Unlock()
 		for _, t := range res.Tasks {
 			w.held.add(q.name, t.Name, t.Token)
-			r.jobs <- &job{queue: q.name, leased: t}
+		}
+	}
+	// Runners take the tasks in the queues' proportions, not one queue's batch first.
+	for more := true; more; {
+		more = false
+		for i, res := range results {
+			take := min(asked[i].weight, len(res.Tasks))
+			for _, t := range res.Tasks[:take] {
+				r.jobs <- &job{queue: asked[i].name, leased: t}
+			}
+			results[i].Tasks = res.Tasks[take:]
+			more = more || len(results[i].Tasks) > 0
 		}
 	}
 	return firstErr

@@ -56,11 +56,7 @@ type Retry struct {
 
 // EncodeEnvelope returns e in its stored form.
 func EncodeEnvelope(e *Envelope) ([]byte, error) {
-	b, err := msgpack.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("encode task envelope: %w", err)
-	}
-	return b, nil
+	return appendEnvelope(e), nil
 }
 
 // DecodeEnvelope parses a stored envelope. A damaged one is an error, never a huge

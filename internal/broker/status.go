@@ -76,11 +76,7 @@ func (b *Broker) FinishedChannel(queue string) string { return b.keys(queue).fin
 
 // EncodeRecord returns r in its stored form.
 func EncodeRecord(r *Record) ([]byte, error) {
-	b, err := msgpack.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode task record: %w", err)
-	}
-	return b, nil
+	return appendRecord(r), nil
 }
 
 // DecodeRecord parses a stored record.

@@ -38,13 +38,14 @@ if names and #names > 0 then
       seen[name] = true
       local d, due, pos = string.match(v, '^(%d+);(%d+);()')
       local token = tonumber(d) + 1
+      local body = string.sub(v, pos)
       sets[#sets + 1] = name
-      sets[#sets + 1] = token .. ';' .. due .. ';' .. string.sub(v, pos)
+      sets[#sets + 1] = token .. ';' .. due .. ';' .. body
       scores[#scores + 1] = expiry
       scores[#scores + 1] = name
       out[#out + 1] = name
       out[#out + 1] = token
-      out[#out + 1] = string.sub(v, pos)
+      out[#out + 1] = body
     end
   end
   if #sets > 0 then
