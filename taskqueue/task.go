@@ -202,7 +202,7 @@ func (c *Client) prepare(t *Task, queue string, now time.Time) (prepared, error)
 	return prepared{
 		out: &out,
 		task: broker.NewTask{
-			Name: out.Name, Envelope: b, Due: env.ETA, Pull: pull, Tag: out.Tag,
+			Name: out.Name, Envelope: b, Due: env.ETA, Pull: pull, Tag: out.Tag, Named: named,
 			IdempotencyKey: out.IdempotencyKey, KeyUntil: env.ETA + c.cfg.TombstoneTTL.Milliseconds(),
 		},
 	}, nil

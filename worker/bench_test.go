@@ -60,3 +60,48 @@ func BenchmarkDrain(b *testing.B) {
 	cancel()
 	<-stopped
 }
+
+// BenchmarkEndToEnd measures b.N tasks added by 50 goroutines calling Add while one worker
+// (concurrency 50, in-process no-op handler) runs them, on the Redis at REDIS_URL.
+func BenchmarkEndToEnd(b *testing.B) {
+	rdb := redistest.Real(b)
+	c := taskqueue.NewClient(rdb, &taskqueue.Config{KeyPrefix: redistest.Prefix(b, rdb), Logger: quietLogger()})
+	ctx := context.Background()
+	var done atomic.Int64
+	all := make(chan struct{})
+	n := int64(b.N)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if done.Add(1) == n {
+			close(all)
+		}
+	})
+	w, err := New(Config{Client: c, Handler: h, Concurrency: 50, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { _ = w.Run(runCtx); close(stopped) }()
+	payload := []byte("12345678")
+	var next atomic.Int64
+	b.ResetTimer()
+	for range 50 {
+		go func() {
+			for next.Add(1) <= n {
+				if _, err := c.Add(ctx, &taskqueue.Task{Payload: payload}, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-all:
+	case <-time.After(5 * time.Minute):
+		b.Fatal("tasks not all run")
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	cancel()
+	<-stopped
+}

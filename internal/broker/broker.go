@@ -75,6 +75,10 @@ type NewTask struct {
 	Pull     bool
 	Tag      string // pull tasks only
 
+	// Named is set when the caller chose the name: Enqueue then checks that it is free. A
+	// generated name is unique and is not checked.
+	Named bool
+
 	// IdempotencyKey, when set, makes a repeat of the task a no-op until KeyUntil (ms):
 	// Enqueue then reports the name of the task the key already maps to.
 	IdempotencyKey string
@@ -104,8 +108,14 @@ type Enqueued struct {
 // Enqueue adds tasks to queue in one script call.
 func (b *Broker) Enqueue(ctx context.Context, queue string, now int64, tasks []NewTask) ([]Enqueued, error) {
 	k := b.keys(queue)
-	args := make([]any, 0, 1+6*len(tasks))
-	args = append(args, now)
+	args := make([]any, 0, 2+6*len(tasks))
+	check := "0"
+	for _, t := range tasks {
+		if t.Named || t.IdempotencyKey != "" {
+			check = "1"
+		}
+	}
+	args = append(args, now, check)
 	for _, t := range tasks {
 		args = append(args, t.Name, t.Envelope, t.Due, kind(t.Pull, t.Tag), t.IdempotencyKey, t.KeyUntil)
 	}

@@ -36,10 +36,13 @@ func setup(t *testing.T, b redistest.Backend) *world {
 // body is a task's stored envelope in these tests: opaque bytes, binary on purpose.
 func body(name string) []byte { return []byte("\x00\xff;1;" + name) }
 
-func push(name string, due int64) NewTask { return NewTask{Name: name, Envelope: body(name), Due: due} }
+// push and pull make tasks with names chosen by the caller, which Enqueue checks.
+func push(name string, due int64) NewTask {
+	return NewTask{Name: name, Envelope: body(name), Due: due, Named: true}
+}
 
 func pull(name string, due int64, tag string) NewTask {
-	return NewTask{Name: name, Envelope: body(name), Due: due, Pull: true, Tag: tag}
+	return NewTask{Name: name, Envelope: body(name), Due: due, Pull: true, Tag: tag, Named: true}
 }
 
 func (w *world) enqueue(tasks ...NewTask) []bool {

@@ -11,7 +11,9 @@
 -- KEYS[9] -> idempotency keys index (sorted set: key -> end of its lifetime in ms)
 -- KEYS[10] -> ready list (push tasks that are due)
 -- ARGV[1] -> now (ms)
--- ARGV[2+6i..7+6i] -> name, envelope, due (ms), kind ("s" push, "l" pull, "L<tag>" tagged
+-- ARGV[2] -> "1" when a task of the batch has a name chosen by the caller or an idempotency
+--   key; "0" when all names are freshly generated, so no check is needed
+-- ARGV[3+6i..8+6i] -> name, envelope, due (ms), kind ("s" push, "l" pull, "L<tag>" tagged
 --   pull), idempotency key ("" for none), end of the key's lifetime (ms)
 -- Returns one value per task: 1 added; 0 the name exists or is tombstoned; or, when the
 -- idempotency key is taken, the name of the task it maps to.
@@ -34,25 +36,27 @@ local function fetch(cmd, key, list)
 end
 
 local now = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[9]) == 1 then
-  local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0, 100)
-  if #old > 0 then
-    redis.call('HDEL', KEYS[8], unpack(old))
-    redis.call('ZREM', KEYS[9], unpack(old))
-  end
-end
+local check = ARGV[2] == '1'
 local names, keys = {}, {}
-for i = 2, #ARGV, 6 do
+for i = 3, #ARGV, 6 do
   names[#names + 1] = ARGV[i]
   if ARGV[i + 4] ~= '' then
     keys[#keys + 1] = ARGV[i + 4]
   end
 end
-local live = fetch('HMGET', KEYS[1], names)
-local dead = fetch('HMGET', KEYS[5], names)
-local tombs = fetch('ZMSCORE', KEYS[4], names)
+local live, dead, tombs = {}, {}, {}
+if check then
+  live = fetch('HMGET', KEYS[1], names)
+  dead = fetch('HMGET', KEYS[5], names)
+  tombs = fetch('ZMSCORE', KEYS[4], names)
+end
 local keyed = {}
 if #keys > 0 then
+  local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now, 'LIMIT', 0, 100)
+  if #old > 0 then
+    redis.call('HDEL', KEYS[8], unpack(old))
+    redis.call('ZREM', KEYS[9], unpack(old))
+  end
   local owners = fetch('HMGET', KEYS[8], keys)
   local untils = fetch('ZMSCORE', KEYS[9], keys)
   for j, k in ipairs(keys) do
@@ -62,14 +66,13 @@ if #keys > 0 then
   end
 end
 
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-local earliest = first[2] and tonumber(first[2]) or nil
+local earliest = false -- read on the first scheduled task
 local wake = false
 local taken = {}
 local sets, ready, later, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}, {}
 local out = {}
 for j, name in ipairs(names) do
-  local i = 2 + (j - 1) * 6
+  local i = 3 + (j - 1) * 6
   local due, kind, key = tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4]
   if key ~= '' and keyed[key] then
     out[j] = keyed[key]
@@ -86,6 +89,10 @@ for j, name in ipairs(names) do
       else
         later[#later + 1] = due
         later[#later + 1] = name
+        if earliest == false then
+          local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+          earliest = first[2] and tonumber(first[2]) or nil
+        end
         if earliest == nil or due < earliest then
           wake = true
           earliest = due
