@@ -2,6 +2,7 @@ package taskqueue
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -21,9 +22,10 @@ type coalescer struct {
 }
 
 type pendingAdds struct {
-	busy  bool
-	tasks []broker.NewTask
-	waits []chan addResult
+	busy   bool
+	shared bool // the last call carried several callers' tasks
+	tasks  []broker.NewTask
+	waits  []chan addResult
 }
 
 type addResult struct {
@@ -67,9 +69,14 @@ func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask)
 // to a new leader, so the caller that led returns without serving everyone after it.
 func (c *Client) flushAdds(queue string, p *pendingAdds) {
 	co := &c.adds
+	if p.shared {
+		// Others are adding too: let the runnable ones join this call first.
+		runtime.Gosched()
+	}
 	co.mu.Lock()
 	tasks, waits := p.tasks, p.waits
 	p.tasks, p.waits = nil, nil
+	p.shared = len(tasks) > 1
 	co.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), enqueueTimeout)
