@@ -155,7 +155,7 @@ func (c *Client) Purge(ctx context.Context, queue string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.b.Purge(ctx, q); err != nil {
+	if err := c.b.Purge(ctx, q, c.now().UnixMilli(), c.cfg.ResultTTL.Milliseconds()); err != nil {
 		return fmt.Errorf("taskqueue: purge %s: %w", q, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package taskqueue
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +217,33 @@ func TestStatusOfADeadTask(t *testing.T) {
 	st, err := c.Status(ctx, "pull", added.Name)
 	if err != nil || st.State != StateDead || st.Reason == "" || st.Finished.IsZero() {
 		t.Fatalf("Status = %+v, %v; want dead with a reason", st, err)
+	}
+}
+
+func TestStatusOfASucceededTaskExpiresAfterResultTTL(t *testing.T) {
+	t.Parallel()
+	mr, rdb := redistest.Miniredis(t)
+	now := time.Now()
+	c := NewClient(rdb, &Config{ResultTTL: 2 * time.Hour, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	added, err := c.Add(ctx, &Task{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, c, "default", &broker.Record{Status: 200, Result: []byte("r")}, added.Name)
+	now = now.Add(2 * time.Hour) // still within ResultTTL plus the bucket width
+	mr.FastForward(2 * time.Hour)
+	if st, err := c.Status(ctx, "", added.Name); err != nil || st.State != StateSucceeded || string(st.Result) != "r" {
+		t.Fatalf("Status within ResultTTL = %+v, %v; want succeeded with its result", st, err)
+	}
+	now = now.Add(2 * time.Hour) // past ResultTTL plus one bucket (1 h)
+	mr.FastForward(2 * time.Hour)
+	if _, err := c.Status(ctx, "", added.Name); !errors.Is(err, ErrTaskNotFound) {
+		t.Fatalf("Status after ResultTTL = %v, want ErrTaskNotFound", err)
+	}
+	for _, k := range mr.Keys() {
+		if strings.Contains(k, ":r:") {
+			t.Errorf("record hash %s left after its lifetime", k)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func (c *Client) Status(ctx context.Context, queue, name string) (*Status, error
 	if err := checkTaskName(name); err != nil {
 		return nil, err
 	}
-	ts, err := c.b.Status(ctx, q, c.now().UnixMilli(), name)
+	ts, err := c.b.Status(ctx, q, c.now().UnixMilli(), name, c.cfg.ResultTTL.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("taskqueue: %w", err)
 	}

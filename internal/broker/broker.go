@@ -279,7 +279,9 @@ func (b *Broker) AckMulti(ctx context.Context, now, tombstoneMs, recordMs int64,
 func (b *Broker) ackCall(queue string, now, tombstoneMs, recordMs int64, acks []Ack) scriptCall {
 	k := b.keys(queue)
 	args := make([]any, 0, 4+6*len(acks))
-	args = append(args, now, tombstoneMs, recordMs, k.finished())
+	width := recordBucketWidth(recordMs)
+	expireIn := (now/width+1)*width + recordMs - now // the bucket's end plus the lifetime
+	args = append(args, now, tombstoneMs, expireIn, k.finished())
 	for _, a := range acks {
 		tomb := "0"
 		if a.Tombstone {
@@ -288,7 +290,7 @@ func (b *Broker) ackCall(queue string, now, tombstoneMs, recordMs int64, acks []
 		cbName, cbEnv := callbackArgs(a.Callback)
 		args = append(args, a.Name, a.Token, tomb, a.Record, cbName, cbEnv)
 	}
-	return scriptCall{ackScript, []string{k.tasks, k.ready, k.inflight, k.tombs, k.executed(now), k.done, k.doneIdx, k.wake}, args}
+	return scriptCall{ackScript, []string{k.tasks, k.ready, k.inflight, k.tombs, k.executed(now), k.records(now, recordMs), k.wake}, args}
 }
 
 func callbackArgs(t *NewTask) (name string, envelope []byte) {
@@ -381,10 +383,12 @@ func (b *Broker) Delete(ctx context.Context, queue string, now, tombstoneMs int6
 	return flags(res), nil
 }
 
-// Purge removes every task of queue, dead ones included. Tombstones stay.
-func (b *Broker) Purge(ctx context.Context, queue string) error {
+// Purge removes every task of queue, dead ones and the records of succeeded ones kept for
+// recordMs included. Tombstones stay.
+func (b *Broker) Purge(ctx context.Context, queue string, now, recordMs int64) error {
 	k := b.keys(queue)
-	err := purgeScript.Run(ctx, b.rdb, []string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx, k.done, k.doneIdx, k.idem, k.idemIdx, k.ready}).Err()
+	keys := append([]string{k.tasks, k.push, k.pull, k.inflight, k.tags, k.dead, k.deadIdx, k.idem, k.idemIdx, k.ready}, k.recordKeys(now, recordMs)...)
+	err := purgeScript.Run(ctx, b.rdb, keys).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("purge: %w", err)
 	}

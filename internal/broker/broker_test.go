@@ -657,14 +657,14 @@ func TestPurge(t *testing.T) {
 	t.Parallel()
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
 		w := setup(t, b)
-		if err := w.br.Purge(w.ctx, q); err != nil {
+		if err := w.br.Purge(w.ctx, q, t0, 86_400_000); err != nil {
 			t.Fatalf("Purge of an empty queue: %v", err)
 		}
 		w.enqueue(push("a", t0), push("b", t0+1000), pull("p", t0, "red"), push("named", t0), push("dead", t0))
 		w.lease(t0, 1, 1000)
 		w.bury(t0, "dead", 0, []byte("x"))
 		w.del(t0, "named")
-		if err := w.br.Purge(w.ctx, q); err != nil {
+		if err := w.br.Purge(w.ctx, q, t0, 86_400_000); err != nil {
 			t.Fatal(err)
 		}
 		if st := w.stats(t0); st != (Stats{}) {

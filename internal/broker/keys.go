@@ -15,8 +15,6 @@ type queueKeys struct {
 	dead     string // hash: dead task name -> final envelope
 	deadIdx  string // sorted set: dead task name -> time of death (ms)
 	wake     string // list: holds one element while idle workers should look at the push index
-	done     string // hash: succeeded task name -> record (msgpack)
-	doneIdx  string // sorted set: succeeded task name -> end of its record's lifetime (ms)
 	idem     string // hash: idempotency key -> task name
 	idemIdx  string // sorted set: idempotency key -> end of its lifetime (ms)
 	prefix   string // "<prefix>:{<queue>}:" for keys built from a time, such as counters
@@ -35,8 +33,6 @@ func (b *Broker) keys(queue string) queueKeys {
 		dead:     p + "d",
 		deadIdx:  p + "di",
 		wake:     p + "w",
-		done:     p + "r",
-		doneIdx:  p + "ri",
 		idem:     p + "i",
 		idemIdx:  p + "ii",
 		prefix:   p,
@@ -57,3 +53,27 @@ func (k queueKeys) executed(nowMs int64) string {
 // finished is the Pub/Sub channel announcing the queue's finished tasks. It is not a key:
 // scripts get it in ARGV.
 func (k queueKeys) finished() string { return k.prefix + "finished" }
+
+// Records of succeeded tasks live in one hash per time bucket, which expires as a whole:
+// no per-record index to keep or trim. A record lives at least its lifetime and at most
+// one bucket width longer.
+func recordBucketWidth(recordMs int64) int64 { return max(3_600_000, recordMs/24) }
+
+// records returns the record hash of the bucket holding time ms.
+func (k queueKeys) records(ms, recordMs int64) string {
+	return k.prefix + "r:" + strconv.FormatInt(ms/recordBucketWidth(recordMs), 10)
+}
+
+// recordKeys returns the record hashes that may hold a record made within recordMs before
+// now, newest first.
+func (k queueKeys) recordKeys(now, recordMs int64) []string {
+	if recordMs <= 0 {
+		return nil
+	}
+	width := recordBucketWidth(recordMs)
+	var keys []string
+	for b := now / width; b >= (now-recordMs)/width-1 && b >= 0; b-- {
+		keys = append(keys, k.prefix+"r:"+strconv.FormatInt(b, 10))
+	}
+	return keys
+}

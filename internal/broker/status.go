@@ -42,10 +42,12 @@ type TaskStatus struct {
 
 var statusScript = script("status")
 
-// Status finds a task by name in one script call. Where is "" for an unknown task.
-func (b *Broker) Status(ctx context.Context, queue string, now int64, name string) (*TaskStatus, error) {
+// Status finds a task by name in one script call, looking for records of succeeded tasks
+// kept for recordMs. Where is "" for an unknown task.
+func (b *Broker) Status(ctx context.Context, queue string, now int64, name string, recordMs int64) (*TaskStatus, error) {
 	k := b.keys(queue)
-	vals, err := statusScript.Run(ctx, b.rdb, []string{k.tasks, k.inflight, k.done, k.dead, k.deadIdx}, name, now).StringSlice()
+	keys := append([]string{k.tasks, k.inflight, k.dead, k.deadIdx}, k.recordKeys(now, recordMs)...)
+	vals, err := statusScript.Run(ctx, b.rdb, keys, name, now).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("status of %q: %w", name, err)
 	}

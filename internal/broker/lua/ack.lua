@@ -6,12 +6,11 @@
 -- KEYS[3] -> in-flight index
 -- KEYS[4] -> tombstones
 -- KEYS[5] -> executed counter of the current 10-second bucket
--- KEYS[6] -> finished records hash
--- KEYS[7] -> finished records index (sorted set: name -> end of the record's lifetime)
--- KEYS[8] -> wake-up list
+-- KEYS[6] -> records hash of the current time bucket (expires as a whole)
+-- KEYS[7] -> wake-up list
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> tombstone lifetime (ms)
--- ARGV[3] -> record lifetime (ms)
+-- ARGV[3] -> how long the records hash is to live (ms)
 -- ARGV[4] -> Pub/Sub channel announcing finished tasks
 -- ARGV[5+6i..10+6i] -> name, token, "1" to leave a tombstone (named tasks) or "0",
 --   record ("" for none), callback task name ("" for none), callback envelope
@@ -20,7 +19,6 @@
 -- deleted or already acked) and nothing changed.
 local now = tonumber(ARGV[1])
 local tombUntil = now + tonumber(ARGV[2])
-local recordUntil = now + tonumber(ARGV[3])
 local names = {}
 for i = 5, #ARGV, 6 do
   names[#names + 1] = ARGV[i]
@@ -30,7 +28,7 @@ if #names == 0 then
   return out
 end
 local vals = redis.call('HMGET', KEYS[1], unpack(names))
-local acked, tombs, records, recordIdx = {}, {}, {}, {}
+local acked, tombs, records = {}, {}, {}
 local wake = false
 for j, name in ipairs(names) do
   local i = 5 + (j - 1) * 6
@@ -44,8 +42,6 @@ for j, name in ipairs(names) do
     if ARGV[i + 3] ~= '' then
       records[#records + 1] = name
       records[#records + 1] = ARGV[i + 3]
-      recordIdx[#recordIdx + 1] = recordUntil
-      recordIdx[#recordIdx + 1] = name
     end
     out[#out + 1] = 1
   else
@@ -62,7 +58,7 @@ if #tombs > 0 then
 end
 if #records > 0 then
   redis.call('HSET', KEYS[6], unpack(records))
-  redis.call('ZADD', KEYS[7], unpack(recordIdx))
+  redis.call('PEXPIRE', KEYS[6], ARGV[3])
 end
 -- Callbacks are added after the acked tasks are gone: a callback may reuse no live name.
 for j, name in ipairs(names) do
@@ -76,13 +72,8 @@ end
 redis.call('INCRBY', KEYS[5], #acked)
 redis.call('PEXPIRE', KEYS[5], 70000)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-local old = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, 100)
-if #old > 0 then
-  redis.call('HDEL', KEYS[6], unpack(old))
-  redis.call('ZREM', KEYS[7], unpack(old))
-end
 redis.call('PUBLISH', ARGV[4], table.concat(acked, ','))
-if wake and redis.call('LLEN', KEYS[8]) == 0 then
-  redis.call('LPUSH', KEYS[8], 1)
+if wake and redis.call('LLEN', KEYS[7]) == 0 then
+  redis.call('LPUSH', KEYS[7], 1)
 end
 return out
