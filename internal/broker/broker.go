@@ -2,11 +2,14 @@
 // envelope and its Lua scripts. Every change of a task's state is one script call, so a
 // crash between two calls never leaves a task in two states or in none.
 //
-// A queue keeps its push tasks in one sorted set scored by due time. Leasing a task moves
-// its score to the lease expiry, so a delayed task needs no promotion step and the task of
-// a worker that died is due again when its lease runs out: the lease script recovers it.
-// Each lease increments the task's dispatch count, which is also the lease token: an ack,
-// retry or extension that carries an older count changes nothing.
+// A queue keeps each task's envelope in one hash, prefixed by its dispatch count and due
+// time. Push tasks that are due wait in a ready list, in the order they became due; tasks
+// due later wait in a sorted set by due time, and leased tasks in a small sorted set by lease
+// expiry. The lease script first moves to the ready list the scheduled tasks that became due
+// and the leased tasks whose lease ran out (their worker died): it is the promoter and the
+// recoverer. Each lease increments the task's dispatch count, which is also the lease token:
+// an ack, retry or extension that carries an older count changes nothing. Scripts handle a
+// batch through a few variadic commands, whatever its size.
 package broker
 
 import (
