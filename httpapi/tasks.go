@@ -232,6 +232,18 @@ func taskOut(t *taskqueue.Task, queue string) *taskJSON {
 }
 
 // queue returns r's {queue}, validated.
+// readJSON reads the queue of the path and decodes the JSON body of r into v.
+func (a *api) readJSON(w http.ResponseWriter, r *http.Request, v any) (queue string, err error) {
+	if queue, err = queueOf(r); err != nil {
+		return "", err
+	}
+	b, err := a.readBody(w, r)
+	if err != nil {
+		return "", err
+	}
+	return queue, decodeJSON(b, v, "request body")
+}
+
 func queueOf(r *http.Request) (string, error) {
 	q := r.PathValue("queue")
 	if err := taskqueue.ValidateQueueName(q); err != nil {
@@ -250,16 +262,9 @@ func taskURL(queue, name string) string {
 
 // POST /v1/queues/{queue}/tasks
 func (a *api) addTask(w http.ResponseWriter, r *http.Request) error {
-	q, err := queueOf(r)
-	if err != nil {
-		return err
-	}
-	b, err := a.readBody(w, r)
-	if err != nil {
-		return err
-	}
 	var req taskRequest
-	if err := decodeJSON(b, &req, "request body"); err != nil {
+	q, err := a.readJSON(w, r, &req)
+	if err != nil {
 		return err
 	}
 	t, err := req.task()
@@ -293,16 +298,9 @@ type batchJSON struct {
 
 // POST /v1/queues/{queue}/tasks:batch
 func (a *api) addBatch(w http.ResponseWriter, r *http.Request) error {
-	q, err := queueOf(r)
-	if err != nil {
-		return err
-	}
-	b, err := a.readBody(w, r)
-	if err != nil {
-		return err
-	}
 	var req batchRequest
-	if err := decodeJSON(b, &req, "request body"); err != nil {
+	q, err := a.readJSON(w, r, &req)
+	if err != nil {
 		return err
 	}
 	switch {
