@@ -13,16 +13,20 @@ import (
 // so on none of their contexts.
 const enqueueTimeout = 10 * time.Second
 
+// maxFlying is how many shared enqueue calls of one queue may be in flight at once.
+const maxFlying = 2
+
 // coalescer shares round trips among concurrent Adds to the same queue (group commit): a
-// caller that finds no call in flight for its queue makes one with every task waiting; the
-// others wait for it. One Add alone waits for nobody; many at once cost a few script calls.
+// caller that finds fewer than maxFlying calls in flight for its queue makes one with every
+// task waiting; the others wait for those. One Add alone waits for nobody; many at once cost
+// a few script calls.
 type coalescer struct {
 	mu     sync.Mutex
 	queues map[string]*pendingAdds
 }
 
 type pendingAdds struct {
-	busy   bool
+	flying int  // calls in flight
 	shared bool // the last call carried several callers' tasks
 	tasks  []broker.NewTask
 	waits  []chan addResult
@@ -51,8 +55,10 @@ func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask)
 	}
 	p.tasks = append(p.tasks, task)
 	p.waits = append(p.waits, done)
-	lead := !p.busy
-	p.busy = true
+	lead := p.flying < maxFlying
+	if lead {
+		p.flying++
+	}
 	co.mu.Unlock()
 	if lead {
 		c.flushAdds(queue, p)
@@ -69,7 +75,10 @@ func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask)
 // to a new leader, so the caller that led returns without serving everyone after it.
 func (c *Client) flushAdds(queue string, p *pendingAdds) {
 	co := &c.adds
-	if p.shared {
+	co.mu.Lock()
+	shared := p.shared
+	co.mu.Unlock()
+	if shared {
 		// Others are adding too: let the runnable ones join this call first.
 		runtime.Gosched()
 	}
@@ -77,6 +86,11 @@ func (c *Client) flushAdds(queue string, p *pendingAdds) {
 	tasks, waits := p.tasks, p.waits
 	p.tasks, p.waits = nil, nil
 	p.shared = len(tasks) > 1
+	if len(tasks) == 0 { // another call took them
+		p.flying--
+		co.mu.Unlock()
+		return
+	}
 	co.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), enqueueTimeout)
@@ -92,7 +106,9 @@ func (c *Client) flushAdds(queue string, p *pendingAdds) {
 
 	co.mu.Lock()
 	more := len(p.tasks) > 0
-	p.busy = more
+	if !more {
+		p.flying--
+	}
 	co.mu.Unlock()
 	if more {
 		go c.flushAdds(queue, p)

@@ -14,9 +14,11 @@ import (
 	"github.com/redelay/redelay/internal/redistest"
 )
 
-// scriptCounter counts script calls and holds the first one until release is closed.
+// scriptCounter counts enqueue script calls and the tasks they carry, and holds every call
+// until release is closed.
 type scriptCounter struct {
 	calls   atomic.Int32
+	tasks   atomic.Int32
 	release chan struct{}
 }
 
@@ -27,9 +29,10 @@ func (h *scriptCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 func (h *scriptCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if cmd.Name() == "evalsha" { // a first call also sends EVAL when the script is not cached
-			if h.calls.Add(1) == 1 {
-				<-h.release
-			}
+			// EVALSHA sha numkeys <10 keys> now check <6 per task>
+			h.tasks.Add(int32((len(cmd.Args()) - 15) / 6))
+			h.calls.Add(1)
+			<-h.release
 		}
 		return next(ctx, cmd)
 	}
@@ -54,7 +57,8 @@ func TestConcurrentAddsShareRoundTrips(t *testing.T) {
 			_, errs[i] = c.Add(ctx, &Task{Name: fmt.Sprintf("t%d", i/2)}, "")
 		}()
 	}
-	// The first call is held in flight until every other caller is waiting behind it.
+	// The first calls (maxFlying of them) are held in flight until every other caller is
+	// waiting behind them.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c.adds.mu.Lock()
@@ -63,19 +67,20 @@ func TestConcurrentAddsShareRoundTrips(t *testing.T) {
 			waiting = len(p.tasks)
 		}
 		c.adds.mu.Unlock()
-		if waiting == n-1 {
+		if int(hook.calls.Load()) == maxFlying && waiting+int(hook.tasks.Load()) == n {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d callers waiting, want %d", waiting, n-1)
+			t.Fatalf("%d calls carrying %d tasks in flight, %d callers waiting; want %d calls and %d in all",
+				hook.calls.Load(), hook.tasks.Load(), waiting, maxFlying, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	close(hook.release)
 	wg.Wait()
 
-	if got := hook.calls.Load(); got != 2 {
-		t.Errorf("%d script calls for %d concurrent Adds, want 2 (the first, then all the others together)", got, n)
+	if got := hook.calls.Load(); got != maxFlying+1 {
+		t.Errorf("%d script calls for %d concurrent Adds, want %d (those in flight, then all the others together)", got, n, maxFlying+1)
 	}
 	dups := 0
 	for _, err := range errs {
