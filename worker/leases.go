@@ -78,14 +78,18 @@ func (e *extender) extend() {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.LeaseDuration/3)
 	defer cancel()
 	for q, leases := range w.held.snapshot() {
-		ok, err := w.b.Extend(ctx, q, w.now().UnixMilli(), w.cfg.LeaseDuration.Milliseconds(), leases)
+		states, err := w.b.ExtendLeases(ctx, q, w.now().UnixMilli(), w.cfg.LeaseDuration.Milliseconds(), leases)
 		if err != nil {
 			w.log.Warn("extend leases failed", "queue", q, "tasks", len(leases), "error", err)
 			continue
 		}
-		for i, held := range ok {
-			if !held {
-				w.log.Warn("lease lost; the task may run twice", "queue", q, "task", leases[i].Name)
+		for i, state := range states {
+			switch state {
+			case broker.LeaseTaken, broker.LeaseExpired:
+				w.log.Warn("lease lost to another delivery; the task may run twice", "queue", q, "task", leases[i].Name)
+				w.held.remove(q, leases[i].Name, leases[i].Token)
+			case broker.LeaseGone:
+				// Acked while this ran, or deleted: nothing to extend.
 				w.held.remove(q, leases[i].Name, leases[i].Token)
 			}
 		}

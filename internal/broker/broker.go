@@ -341,6 +341,28 @@ type Lease struct {
 // Extend sets the lease of running push tasks to now+leaseMs; leaseMs 0 releases them, due
 // at once. ok[i] is false where the lease was stale.
 func (b *Broker) Extend(ctx context.Context, queue string, now, leaseMs int64, leases []Lease) (ok []bool, err error) {
+	states, err := b.ExtendLeases(ctx, queue, now, leaseMs, leases)
+	if err != nil {
+		return nil, err
+	}
+	ok = make([]bool, len(states))
+	for i, s := range states {
+		ok[i] = s == LeaseExtended
+	}
+	return ok, nil
+}
+
+// What became of a lease that ExtendLeases was asked to extend.
+const (
+	LeaseGone     = 0 // the task finished or was deleted
+	LeaseExtended = 1
+	LeaseTaken    = 2 // another lease holds the task now
+	LeaseExpired  = 3 // the lease ran out; the task waits to be delivered again
+)
+
+// ExtendLeases is Extend reporting, for each lease, LeaseExtended, LeaseGone, LeaseTaken or
+// LeaseExpired.
+func (b *Broker) ExtendLeases(ctx context.Context, queue string, now, leaseMs int64, leases []Lease) ([]int64, error) {
 	k := b.keys(queue)
 	args := make([]any, 0, 2+2*len(leases))
 	args = append(args, now, leaseMs)
@@ -351,7 +373,7 @@ func (b *Broker) Extend(ctx context.Context, queue string, now, leaseMs int64, l
 	if err != nil {
 		return nil, fmt.Errorf("extend leases: %w", err)
 	}
-	return flags(res), nil
+	return res, nil
 }
 
 // ModifyLease changes the lease of a leased pull task whose current expiry is heldMs and

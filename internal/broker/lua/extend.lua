@@ -9,7 +9,8 @@
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> lease duration (ms); 0 releases
 -- ARGV[3+2i..4+2i] -> name, token
--- Returns one integer per task: 1 changed, 0 the lease was stale.
+-- Returns one integer per task: 1 changed; 0 the task is gone (it finished or was deleted);
+-- 2 another lease holds it; 3 its lease ran out and it waits to be delivered again.
 local now = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local out = {}
@@ -26,6 +27,10 @@ for i = 3, #ARGV, 2 do
       released = true
     end
     out[#out + 1] = 1
+  elseif v and string.match(v, '^(%d+);') ~= ARGV[i + 1] then
+    out[#out + 1] = 2
+  elseif v then
+    out[#out + 1] = 3
   else
     out[#out + 1] = 0
   end
