@@ -34,6 +34,7 @@ type TaskError struct {
 	Reason string
 }
 
+// Error says which task failed and with what error.
 func (e *TaskError) Error() string {
 	return fmt.Sprintf("delay: task %s in queue %s failed: %s", e.Name, e.Queue, e.LastError)
 }

@@ -65,6 +65,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error says which field is wrong and why.
 func (e *ValidationError) Error() string {
 	return "taskqueue: invalid " + e.Field + ": " + e.Reason
 }
