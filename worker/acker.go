@@ -11,6 +11,13 @@ import (
 // maxAckBatch bounds the acks sent in one round trip.
 const maxAckBatch = 1000
 
+// While several acks are waiting at once but fewer than ackLingerBatch, the acker waits up
+// to ackLinger for more before it sends them.
+const (
+	ackLinger      = 500 * time.Microsecond
+	ackLingerBatch = 64
+)
+
 type ackItem struct {
 	queue string
 	ack   broker.Ack
@@ -42,19 +49,16 @@ func (a *acker) add(it ackItem) {
 func (a *acker) loop() {
 	defer close(a.done)
 	batch := make([]ackItem, 0, maxAckBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for first := range a.ch {
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < maxAckBatch {
-			select {
-			case it, ok := <-a.ch:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
-			}
+		a.fill(&batch, nil)
+		if len(batch) > 1 && len(batch) < ackLingerBatch {
+			// Acks are flowing: wait a moment for more, so one round trip carries them.
+			linger.Reset(ackLinger)
+			a.fill(&batch, linger.C)
+			linger.Stop()
 		}
 		a.flush(batch)
 	}
@@ -97,6 +101,34 @@ func (a *acker) flush(batch []ackItem) {
 	}
 	for _, it := range batch {
 		w.held.remove(it.queue, it.ack.Name, it.ack.Token)
+	}
+}
+
+// fill adds waiting acks to batch; with wait non-nil it also waits for more until wait
+// fires or the batch is full.
+func (a *acker) fill(batch *[]ackItem, wait <-chan time.Time) {
+	for len(*batch) < maxAckBatch {
+		if wait == nil {
+			select {
+			case it, ok := <-a.ch:
+				if !ok {
+					return
+				}
+				*batch = append(*batch, it)
+			default:
+				return
+			}
+			continue
+		}
+		select {
+		case it, ok := <-a.ch:
+			if !ok {
+				return
+			}
+			*batch = append(*batch, it)
+		case <-wait:
+			return
+		}
 	}
 }
 

@@ -59,6 +59,9 @@ func BenchmarkDrain(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 	cancel()
 	<-stopped
+	if extra := done.Load() - n; extra != 0 {
+		b.Errorf("%d deliveries beyond the %d tasks", extra, n)
+	}
 }
 
 // BenchmarkEndToEnd measures b.N tasks added by 50 goroutines calling Add while one worker
@@ -71,7 +74,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	all := make(chan struct{})
 	n := int64(b.N)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if done.Add(1) == n {
+		if done.Add(1) == n { // a task delivered twice would count again, past n
 			close(all)
 		}
 	})
@@ -104,4 +107,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
 	cancel()
 	<-stopped
+	if extra := done.Load() - n; extra != 0 {
+		b.Errorf("%d deliveries beyond the %d tasks", extra, n)
+	}
 }
