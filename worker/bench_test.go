@@ -30,38 +30,12 @@ func BenchmarkDrain(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
-	var done atomic.Int64
-	all := make(chan struct{})
-	n := int64(b.N)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if done.Add(1) == n {
-			close(all)
-		}
-	})
-	conc := 50
-	if v, err := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY")); err == nil {
-		conc = v
-	}
-	w, err := New(Config{Client: c, Handler: h, Concurrency: conc, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
 	b.ResetTimer()
-	go func() { _ = w.Run(runCtx); close(stopped) }()
-	select {
-	case <-all:
-	case <-time.After(5 * time.Minute):
-		b.Fatal("backlog not drained")
-	}
+	all, stop := benchWorker(b, c, int64(b.N))
+	waitAll(b, all)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
-	cancel()
-	<-stopped
-	if extra := done.Load() - n; extra != 0 {
-		b.Errorf("%d deliveries beyond the %d tasks", extra, n)
-	}
+	stop()
 }
 
 // BenchmarkEndToEnd measures b.N tasks added by 50 goroutines calling Add while one worker
@@ -70,21 +44,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 	rdb := redistest.Real(b)
 	c := taskqueue.NewClient(rdb, &taskqueue.Config{KeyPrefix: redistest.Prefix(b, rdb), Logger: quietLogger()})
 	ctx := context.Background()
-	var done atomic.Int64
-	all := make(chan struct{})
 	n := int64(b.N)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if done.Add(1) == n { // a task delivered twice would count again, past n
-			close(all)
-		}
-	})
-	w, err := New(Config{Client: c, Handler: h, Concurrency: 50, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() { _ = w.Run(runCtx); close(stopped) }()
+	all, stop := benchWorker(b, c, n)
 	payload := []byte("12345678")
 	var next atomic.Int64
 	b.ResetTimer()
@@ -98,16 +59,48 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 		}()
 	}
+	waitAll(b, all)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+	stop()
+}
+
+// benchWorker runs a worker (concurrency 50, or $BENCH_CONCURRENCY) whose no-op handler
+// counts deliveries; all is closed at the n-th. stop ends it and fails b if a task was
+// delivered twice.
+func benchWorker(b *testing.B, c *taskqueue.Client, n int64) (all <-chan struct{}, stop func()) {
+	var done atomic.Int64
+	allCh := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if done.Add(1) == n { // a task delivered twice would count again, past n
+			close(allCh)
+		}
+	})
+	conc := 50
+	if v, err := strconv.Atoi(os.Getenv("BENCH_CONCURRENCY")); err == nil {
+		conc = v
+	}
+	w, err := New(Config{Client: c, Handler: h, Concurrency: conc, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { _ = w.Run(ctx); close(stopped) }()
+	return allCh, func() {
+		cancel()
+		<-stopped
+		if extra := done.Load() - n; extra != 0 {
+			b.Errorf("%d deliveries beyond the %d tasks", extra, n)
+		}
+	}
+}
+
+// waitAll waits for all, failing b after five minutes.
+func waitAll(b *testing.B, all <-chan struct{}) {
 	select {
 	case <-all:
 	case <-time.After(5 * time.Minute):
 		b.Fatal("tasks not all run")
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
-	cancel()
-	<-stopped
-	if extra := done.Load() - n; extra != 0 {
-		b.Errorf("%d deliveries beyond the %d tasks", extra, n)
 	}
 }
