@@ -69,7 +69,8 @@ end
 local earliest = false -- read on the first scheduled task
 local wake = false
 local taken = {}
-local sets, ready, later, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}, {}
+local sets, later, pull, tags, keySets, keyIdx = {}, {}, {}, {}, {}, {}
+local readyNames, readyDues, inOrder = {}, {}, true
 local out = {}
 for j, name in ipairs(names) do
   local i = 3 + (j - 1) * 6
@@ -84,7 +85,12 @@ for j, name in ipairs(names) do
     sets[#sets + 1] = '0;' .. ARGV[i + 2] .. ';' .. ARGV[i + 1]
     if kind == 's' then
       if due <= now then
-        ready[#ready + 1] = {due, j, name}
+        local n = #readyNames + 1
+        if n > 1 and due < readyDues[n - 1] then
+          inOrder = false
+        end
+        readyNames[n] = name
+        readyDues[n] = due
         wake = true
       else
         later[#later + 1] = due
@@ -117,12 +123,19 @@ for j, name in ipairs(names) do
   end
 end
 -- Due tasks join the ready list in due order (then in request order).
-table.sort(ready, function(a, b)
-  return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2])
-end)
-local readyNames = {}
-for k, r in ipairs(ready) do
-  readyNames[k] = r[3]
+if not inOrder then
+  local order = {}
+  for k = 1, #readyNames do
+    order[k] = k
+  end
+  table.sort(order, function(a, b)
+    return readyDues[a] < readyDues[b] or (readyDues[a] == readyDues[b] and a < b)
+  end)
+  local sorted = {}
+  for k, idx in ipairs(order) do
+    sorted[k] = readyNames[idx]
+  end
+  readyNames = sorted
 end
 call('HSET', KEYS[1], sets)
 call('RPUSH', KEYS[10], readyNames)
