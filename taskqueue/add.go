@@ -13,8 +13,10 @@ import (
 // ErrTaskAlreadyAdded for a name that is taken or tombstoned, a *ValidationError or a
 // bad-method error for a task that cannot be added (nothing is written), or the Redis error.
 //
-// Concurrent Adds to the same queue share round trips: a call made while another is in
-// flight waits for it, then goes with every call that arrived meanwhile, in one script.
+// Concurrent Adds to the same queue share round trips: a call made while others are in
+// flight waits for them, then goes with every call that arrived meanwhile, in one script.
+// If ctx ends while its call is in flight, Add returns ctx's error and the task may have been
+// added, as with any request whose answer did not arrive.
 func (c *Client) Add(ctx context.Context, t *Task, queue string) (*Task, error) {
 	q, err := queueName(queue)
 	if err != nil {

@@ -247,3 +247,36 @@ func TestStatusOfASucceededTaskExpiresAfterResultTTL(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseReleasesTheWaitSubscription(t *testing.T) {
+	t.Parallel()
+	mr, rdb := redistest.Miniredis(t)
+	c := NewClient(rdb, nil)
+	ctx := context.Background()
+	added, err := c.Add(ctx, &Task{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, c, "default", &broker.Record{Status: 200}, added.Name)
+	if _, err := c.Wait(ctx, "", added.Name); err != nil {
+		t.Fatal(err)
+	}
+	channel := c.b.FinishedChannel("default")
+	if n := mr.PubSubNumSub(channel)[channel]; n != 1 {
+		t.Fatalf("%d subscriptions while the client is open, want 1", n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for mr.PubSubNumSub(channel)[channel] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the subscription outlived Close")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// Wait still works after Close: it subscribes again.
+	if st, err := c.Wait(ctx, "", added.Name); err != nil || st.State != StateSucceeded {
+		t.Fatalf("Wait after Close = %+v, %v", st, err)
+	}
+}

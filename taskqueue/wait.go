@@ -147,3 +147,19 @@ func (h *waitHub) receive(ps *redis.PubSub) {
 		h.mu.Unlock()
 	}
 }
+
+// Close releases what the client holds beyond its Redis client: the Pub/Sub connection of
+// Wait. It does not close the Redis client, which the caller owns. Wait calls in progress
+// return when their context ends.
+func (c *Client) Close() error {
+	h := c.hub()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ps == nil {
+		return nil
+	}
+	err := h.ps.Close()
+	h.ps = nil
+	h.channels = map[string]*hubChannel{}
+	return err
+}

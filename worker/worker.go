@@ -176,6 +176,7 @@ func (r *run) fetchLoop(ctx context.Context) {
 		r.mu.Lock()
 		free := capacity - r.outstanding
 		r.mu.Unlock()
+		r.takeWakeups()
 		now := w.now()
 		for i, q := range w.queues {
 			if !q.ready && !q.next.IsZero() && !q.next.After(now) {
@@ -214,13 +215,30 @@ func (r *run) fetchLoop(ctx context.Context) {
 		case <-ctx.Done():
 		case <-r.slots:
 		case wk := <-r.fired:
-			// Popped: something became due. Timed out: look anyway, so tasks whose lease
-			// ran out in another worker's hands are recovered within a second of it.
-			q := w.queues[wk.queue]
-			q.armed, q.ready = false, true
+			r.woken(wk)
 		case <-timer.C:
 		}
 	}
+}
+
+// takeWakeups notes the wakers that returned while the loop was busy leasing.
+func (r *run) takeWakeups() {
+	for {
+		select {
+		case wk := <-r.fired:
+			r.woken(wk)
+		default:
+			return
+		}
+	}
+}
+
+// woken marks a queue whose waker returned ready. Popped: something became due. Timed out:
+// look anyway, so tasks whose lease ran out in another worker's hands are recovered within
+// a second of it.
+func (r *run) woken(wk wakeup) {
+	q := r.w.queues[wk.queue]
+	q.armed, q.ready = false, true
 }
 
 func nextBackoff(d time.Duration) time.Duration {

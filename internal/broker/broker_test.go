@@ -894,3 +894,22 @@ func TestKeysShareHashTag(t *testing.T) {
 		}
 	}
 }
+
+// A retry of a task whose lease ran out during the attempt, and which a lease call has put
+// back in the ready list meanwhile, keeps its backoff: the ready copy goes.
+func TestRetryAfterTheLeaseRanOutKeepsTheBackoff(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		w.enqueue(push("a", t0), push("b", t0))
+		wantNames(t, "first lease", w.lease(t0, 1, 1000).Tasks, "a")
+		// a's lease ran out: this call puts a back behind b and leases b only.
+		wantNames(t, "second lease", w.lease(t0+1500, 1, 30_000).Tasks, "b")
+		ok, err := w.br.Retry(w.ctx, q, t0+1600, "a", 1, body("a"), t0+60_000)
+		if err != nil || !ok {
+			t.Fatalf("Retry = %v, %v; want true", ok, err)
+		}
+		wantNames(t, "lease before the backoff ends", w.lease(t0+2000, 10, 30_000).Tasks)
+		wantNames(t, "lease after the backoff", w.lease(t0+60_000, 1, 30_000).Tasks, "a")
+	})
+}

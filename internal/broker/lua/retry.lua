@@ -18,7 +18,11 @@ end
 local due = tonumber(ARGV[5])
 local wake = false
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ';' .. ARGV[5] .. ';' .. ARGV[4])
-redis.call('ZREM', KEYS[3], ARGV[2])
+if redis.call('ZREM', KEYS[3], ARGV[2]) == 0 then
+  -- The lease ran out during the attempt and the task was put back in the ready list;
+  -- nobody leased it since (the token matches), so this retry decides when it runs.
+  redis.call('LREM', KEYS[5], 1, ARGV[2])
+end
 if due <= tonumber(ARGV[1]) then
   redis.call('RPUSH', KEYS[5], ARGV[2])
   wake = true
