@@ -199,8 +199,6 @@ func appendRecord(r *Record) []byte {
 	f.int("c", int64(r.Status))
 	f.header("h", r.Header)
 	f.bin("r", r.Result)
-	f.bool("R", r.HasResult)
 	f.str("z", r.LastError)
-	f.bool("k", r.CallbackSent)
 	return f.done(make([]byte, 0, len(f.body)+5))
 }

@@ -36,7 +36,7 @@ func TestEncodersRoundTrip(t *testing.T) {
 			t.Errorf("hand-written form is %d bytes, msgpack's %d", len(b), len(want))
 		}
 	}
-	rec := &Record{Attempts: 2, Enqueued: 1, Started: 2, Finished: 3, Status: 201, Header: map[string][]string{"X": {"y"}}, Result: []byte("ok"), HasResult: true, LastError: "e", CallbackSent: true}
+	rec := &Record{Attempts: 2, Enqueued: 1, Started: 2, Finished: 3, Status: 201, Header: map[string][]string{"X": {"y"}}, Result: []byte("ok"), LastError: "e"}
 	for _, r := range []*Record{{}, rec} {
 		b, _ := EncodeRecord(r)
 		got, err := DecodeRecord(b)

@@ -11,16 +11,14 @@ import (
 
 // Record is what is kept of a task that succeeded, for the result lifetime.
 type Record struct {
-	Attempts     int32               `msgpack:"a,omitempty"`
-	Enqueued     int64               `msgpack:"e,omitempty"` // ms
-	Started      int64               `msgpack:"s,omitempty"` // ms, start of the first attempt
-	Finished     int64               `msgpack:"f,omitempty"` // ms
-	Status       int                 `msgpack:"c,omitempty"` // status code of the successful delivery
-	Header       map[string][]string `msgpack:"h,omitempty"` // its response headers
-	Result       []byte              `msgpack:"r,omitempty"` // its response body, unless discarded
-	HasResult    bool                `msgpack:"R,omitempty"`
-	LastError    string              `msgpack:"z,omitempty"` // of an earlier failed attempt
-	CallbackSent bool                `msgpack:"k,omitempty"`
+	Attempts  int32               `msgpack:"a,omitempty"`
+	Enqueued  int64               `msgpack:"e,omitempty"` // ms
+	Started   int64               `msgpack:"s,omitempty"` // ms, start of the first attempt
+	Finished  int64               `msgpack:"f,omitempty"` // ms
+	Status    int                 `msgpack:"c,omitempty"` // status code of the successful delivery
+	Header    map[string][]string `msgpack:"h,omitempty"` // its response headers
+	Result    []byte              `msgpack:"r,omitempty"` // its response body, unless discarded
+	LastError string              `msgpack:"z,omitempty"` // of an earlier failed attempt
 }
 
 // Where a task is, as Status finds it.
