@@ -177,6 +177,35 @@ func TestEnqueueBatch(t *testing.T) {
 	})
 }
 
+// TestEnqueueReadyBatch covers the batches of fresh push tasks due now, which skip every
+// check: they are leased in order with their envelopes, wake the workers, and count.
+func TestEnqueueReadyBatch(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		fresh := func(name string, due int64) NewTask {
+			return NewTask{Name: name, Envelope: body(name), Due: due}
+		}
+		wantFlags(t, "added", w.enqueue(fresh("r1", t0-5), fresh("r2", t0-5), fresh("r3", t0)), true, true, true)
+		if !w.woken() {
+			t.Error("a batch of due tasks did not wake the workers")
+		}
+		// Out of due order: the batch is sorted on the way in.
+		wantFlags(t, "added", w.enqueue(fresh("r5", t0), fresh("r4", t0-1)), true, true)
+		if st := w.stats(t0); st.Tasks != 5 || st.Oldest != t0-5 {
+			t.Fatalf("stats = %+v, want 5 tasks, oldest %d", st, t0-5)
+		}
+		got := w.lease(t0, 10, 30_000)
+		wantNames(t, "lease", got.Tasks, "r1", "r2", "r3", "r4", "r5")
+		for _, l := range got.Tasks {
+			if !bytes.Equal(l.Envelope, body(l.Name)) || l.Token != 1 {
+				t.Errorf("%s: envelope %q token %d, want %q token 1", l.Name, l.Envelope, l.Token, body(l.Name))
+			}
+		}
+		wantFlags(t, "acked", w.ack(t0, Ack{Name: "r1", Token: 1}), true)
+	})
+}
+
 func TestEnqueueTombstonedName(t *testing.T) {
 	t.Parallel()
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
