@@ -363,8 +363,10 @@ func TestAck(t *testing.T) {
 		if st.Tasks != 1 || st.InFlight != 1 || st.Executed != 2 {
 			t.Fatalf("stats = %+v, want b left leased, 2 executed", st)
 		}
-		if n, _ := w.rdb.HLen(w.ctx, w.br.keys(q).tasks).Result(); n != 1 {
-			t.Errorf("tasks hash holds %d tasks, want 1", n)
+		for name, want := range map[string]bool{"a": false, "b": true, "c": false} {
+			if got, _ := w.rdb.HExists(w.ctx, w.br.keys(q).tasks, name).Result(); got != want {
+				t.Errorf("task %s stored: %v, want %v", name, got, want)
+			}
 		}
 		// An empty batch is fine.
 		if got := w.ack(t0 + 1); len(got) != 0 {
@@ -651,11 +653,12 @@ func TestDelete(t *testing.T) {
 		if st := w.stats(t0); st != (Stats{}) {
 			t.Fatalf("stats after delete = %+v, want zero", st)
 		}
-		for _, key := range []string{w.br.keys(q).tasks, w.br.keys(q).tags, w.br.keys(q).dead, w.br.keys(q).inflight, w.br.keys(q).deadIdx} {
+		for _, key := range []string{w.br.keys(q).tags, w.br.keys(q).dead, w.br.keys(q).deadIdx} {
 			if n, _ := w.rdb.Exists(w.ctx, key).Result(); n != 0 {
 				t.Errorf("key %s is left after deleting every task", key)
 			}
 		}
+		w.onlyKeepers()
 		wantFlags(t, "leased task's ack", w.ack(t0, Ack{Name: "leased", Token: 1}), false)
 		// Every deleted name is tombstoned, the unknown one is not.
 		wantFlags(t, "re-add", w.enqueue(push("waiting", t0), push("leased", t0), push("pulled", t0), push("dead", t0), push("nope", t0)), false, false, false, false, true)
@@ -874,6 +877,54 @@ func TestWake(t *testing.T) {
 		if w.woken() {
 			t.Error("a retry due after the earliest task woke the workers")
 		}
+	})
+}
+
+// onlyKeepers fails the test unless the tasks hash and the in-flight index hold nothing but
+// their keepers.
+func (w *world) onlyKeepers() {
+	w.t.Helper()
+	k := w.br.keys(q)
+	if f, _ := w.rdb.HKeys(w.ctx, k.tasks).Result(); !slices.Equal(f, []string{keeper}) {
+		w.t.Errorf("tasks hash holds %q, want the keeper only", f)
+	}
+	if m, _ := w.rdb.ZRange(w.ctx, k.inflight, 0, -1).Result(); !slices.Equal(m, []string{keeper}) {
+		w.t.Errorf("in-flight index holds %q, want the keeper only", m)
+	}
+}
+
+// TestKeeper checks that the keeper entries put the tasks hash and the in-flight index in
+// their large encodings from the first task on (real Redis), and that no figure or lease
+// ever counts them.
+func TestKeeper(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		w.enqueue(push("a", t0))
+		got := w.lease(t0, 10, 30_000)
+		wantNames(t, "lease", got.Tasks, "a")
+		if got.Next != t0+30_000 {
+			t.Errorf("next = %d, want the lease expiry %d", got.Next, t0+30_000)
+		}
+		if b.Name == "redis" {
+			k := w.br.keys(q)
+			for key, want := range map[string]string{k.tasks: "hashtable", k.inflight: "skiplist"} {
+				if enc, err := w.rdb.ObjectEncoding(w.ctx, key).Result(); enc != want {
+					t.Errorf("encoding of %s = %q (%v), want %q", key, enc, err, want)
+				}
+			}
+		}
+		if st := w.stats(t0); st.Tasks != 1 || st.InFlight != 1 || st.Oldest != t0+30_000 {
+			t.Errorf("stats = %+v, want 1 task in flight", st)
+		}
+		wantFlags(t, "ack", w.ack(t0, Ack{Name: "a", Token: 1}), true)
+		if st := w.stats(t0); st.Tasks != 0 || st.InFlight != 0 || st.Oldest != 0 {
+			t.Errorf("stats after the ack = %+v, want no task", st)
+		}
+		if got := w.lease(t0, 10, 30_000); len(got.Tasks) != 0 || got.Next != 0 {
+			t.Errorf("lease of an empty queue = %+v, want nothing and no next time", got)
+		}
+		w.onlyKeepers()
 	})
 }
 

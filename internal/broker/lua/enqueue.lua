@@ -137,6 +137,9 @@ if not inOrder then
   end
   readyNames = sorted
 end
+if #sets > 0 then
+  redis.call('HSETNX', KEYS[1], keep, '')
+end
 call('HSET', KEYS[1], sets)
 call('RPUSH', KEYS[10], readyNames)
 call('ZADD', KEYS[2], later)

@@ -11,6 +11,7 @@ local names = {}
 for i = 1, n, 2 do
   names[(i + 1) / 2] = ARGV[i]
 end
+redis.call('HSETNX', KEYS[1], keep, '')
 for i = 1, n, 4000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 3999, n)))
 end

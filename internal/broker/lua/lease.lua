@@ -50,6 +50,7 @@ if names and #names > 0 then
   end
   if #sets > 0 then
     redis.call('HSET', KEYS[1], unpack(sets))
+    redis.call('ZADD', KEYS[3], 'NX', '+inf', keep)
     redis.call('ZADD', KEYS[3], unpack(scores))
   end
 end
@@ -64,7 +65,7 @@ else
   local next = nil
   for _, key in ipairs({KEYS[2], KEYS[3]}) do
     local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if first[2] and (next == nil or tonumber(first[2]) < tonumber(next)) then
+    if first[2] and first[1] ~= keep and (next == nil or tonumber(first[2]) < tonumber(next)) then
       next = first[2]
     end
   end

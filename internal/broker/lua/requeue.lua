@@ -16,6 +16,7 @@ for i = 2, #ARGV, 3 do
   local name, kind = ARGV[i], ARGV[i + 2]
   if redis.call('HDEL', KEYS[4], name) == 1 then
     redis.call('ZREM', KEYS[5], name)
+    redis.call('HSETNX', KEYS[1], keep, '')
     redis.call('HSET', KEYS[1], name, '0;' .. ARGV[1] .. ';' .. ARGV[i + 1])
     if kind == 's' then
       redis.call('RPUSH', KEYS[2], name)

@@ -16,7 +16,10 @@ local function consider(due)
   end
 end
 for _, key in ipairs({KEYS[1], KEYS[2], KEYS[3]}) do
-  consider(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[1] ~= keep then -- the in-flight index's keeper scores +inf
+    consider(first[2])
+  end
 end
 local head = redis.call('LINDEX', KEYS[5], 0)
 if head then
@@ -25,14 +28,16 @@ if head then
     consider(string.match(v, '^%d+;(%d+);'))
   end
 end
+-- The in-flight index's keeper is no task.
+local kept = redis.call('ZSCORE', KEYS[3], keep) and 1 or 0
 local executed = 0
 for i = 7, #KEYS do
   executed = executed + tonumber(redis.call('GET', KEYS[i]) or '0')
 end
 return {
-  redis.call('LLEN', KEYS[5]) + redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('ZCARD', KEYS[3]),
+  redis.call('LLEN', KEYS[5]) + redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('ZCARD', KEYS[3]) - kept,
   oldest,
-  redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf'),
+  redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf') - kept,
   executed,
   redis.call('HLEN', KEYS[4]),
 }
