@@ -119,7 +119,7 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 		v[6] = oneLine(env.LastError, 200)
 		h[canonicalRetryReason] = v[6:7:7]
 	}
-	req := &http.Request{
+	r := http.Request{
 		Method:        method,
 		URL:           u,
 		Proto:         "HTTP/1.1",
@@ -131,11 +131,10 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 		Host:          u.Host,
 	}
 	if len(body) > 0 {
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
-	req = req.WithContext(ctx)
-	return req, body, nil
+	return r.WithContext(ctx), body, nil // r stays on the stack: one allocation
 }
 
 func oneLine(s string, n int) string {
@@ -178,13 +177,12 @@ func parseRetryAfter(v string) time.Duration {
 // handlerDeliverer delivers in-process to an http.Handler.
 type handlerDeliverer struct {
 	h       http.Handler
-	client  *taskqueue.Client // in the request's context, for tasks that add tasks
 	timeout time.Duration
 }
 
 func (d handlerDeliverer) deliver(base context.Context, j *job) (out outcome) {
-	ctx, cancel := context.WithTimeout(taskqueue.WithClient(base, d.client), d.timeout)
-	defer cancel()
+	ctx := withLazyDeadline(base, time.Now().Add(d.timeout))
+	defer ctx.release()
 	req, _, err := newRequest(ctx, "http://worker.local", j)
 	if err != nil {
 		return outcome{err: err, permanent: true}

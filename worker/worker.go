@@ -15,6 +15,7 @@ import (
 	"github.com/redelay/redelay/delay"
 	"github.com/redelay/redelay/internal/broker"
 	"github.com/redelay/redelay/internal/clientinfo"
+	"github.com/redelay/redelay/taskqueue"
 )
 
 var contextBackground = context.Background()
@@ -74,11 +75,11 @@ func New(cfg Config) (*Worker, error) {
 	case cfg.Target != "":
 		deliver = callbacks.deliver
 	case cfg.Handler != nil:
-		deliver = handlerDeliverer{cfg.Handler, cfg.Client, cfg.DeliveryTimeout}.deliver
+		deliver = handlerDeliverer{cfg.Handler, cfg.DeliveryTimeout}.deliver
 	default:
 		mux := http.NewServeMux()
 		mux.Handle(delay.Path, delay.NewHandler(delay.HandlerConfig{Client: cfg.Client, Logger: cfg.Logger}))
-		deliver = handlerDeliverer{mux, cfg.Client, cfg.DeliveryTimeout}.deliver
+		deliver = handlerDeliverer{mux, cfg.DeliveryTimeout}.deliver
 	}
 	w.deliver = func(ctx context.Context, j *job) outcome {
 		start := time.Now()
@@ -141,7 +142,8 @@ func newRun(w *Worker) *run {
 		fired: make(chan wakeup, len(w.queues)),
 		arm:   make([]chan struct{}, len(w.queues)),
 	}
-	r.deliveryCtx, r.cancelDelivery = context.WithCancel(context.Background())
+	// In-process handlers find the Client in their context, for tasks that add tasks.
+	r.deliveryCtx, r.cancelDelivery = context.WithCancel(taskqueue.WithClient(context.Background(), w.cfg.Client))
 	r.wakerCtx, r.stopWakers = context.WithCancel(context.Background())
 	r.acks = newAcker(w)
 	r.extender = newExtender(w)
