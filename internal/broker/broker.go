@@ -13,6 +13,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -247,8 +248,21 @@ func (b *Broker) Lease(ctx context.Context, now int64, reqs []LeaseRequest) []Le
 		}
 		out[i].Next = parseScore(vals[0])
 		out[i].Tasks, out[i].Err = leasedTasks(vals[1:], 3)
+		for j := range out[i].Tasks {
+			out[i].Tasks[j].Envelope = afterDue(out[i].Tasks[j].Envelope)
+		}
 	}
 	return out
+}
+
+// afterDue returns the envelope that follows ";<due>;" in the tail of a stored value.
+func afterDue(tail []byte) []byte {
+	if len(tail) > 0 && tail[0] == ';' {
+		if i := bytes.IndexByte(tail[1:], ';'); i >= 0 {
+			return tail[i+2:]
+		}
+	}
+	return tail
 }
 
 func leasedTasks(vals []any, stride int) ([]Leased, error) {

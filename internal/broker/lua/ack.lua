@@ -19,36 +19,40 @@
 -- deleted or already acked) and nothing changed.
 local now = tonumber(ARGV[1])
 local tombUntil = now + tonumber(ARGV[2])
-local names = {}
+local names, count = {}, 0
 for i = 5, #ARGV, 6 do
-  names[#names + 1] = ARGV[i]
+  count = count + 1
+  names[count] = ARGV[i]
 end
 local out = {}
-if #names == 0 then
+if count == 0 then
   return out
 end
 local vals = redis.call('HMGET', KEYS[1], unpack(names))
 local acked, tombs, records = {}, {}, {}
+local nAcked, nRecords = 0, 0
 local wake = false
-for j, name in ipairs(names) do
+for j = 1, count do
   local i = 5 + (j - 1) * 6
-  local v = vals[j]
-  if v and string.match(v, '^(%d+);') == ARGV[i + 1] then
-    acked[#acked + 1] = name
+  local name, v = names[j], vals[j]
+  if v and string.sub(v, 1, string.find(v, ';', 1, true) - 1) == ARGV[i + 1] then
+    nAcked = nAcked + 1
+    acked[nAcked] = name
     if ARGV[i + 2] == '1' then
       tombs[#tombs + 1] = tombUntil
       tombs[#tombs + 1] = name
     end
     if ARGV[i + 3] ~= '' then
-      records[#records + 1] = name
-      records[#records + 1] = ARGV[i + 3]
+      records[nRecords + 1] = name
+      records[nRecords + 2] = ARGV[i + 3]
+      nRecords = nRecords + 2
     end
-    out[#out + 1] = 1
+    out[j] = 1
   else
-    out[#out + 1] = 0
+    out[j] = 0
   end
 end
-if #acked == 0 then
+if nAcked == 0 then
   return out
 end
 redis.call('HDEL', KEYS[1], unpack(acked))
@@ -56,7 +60,7 @@ redis.call('ZREM', KEYS[3], unpack(acked))
 if #tombs > 0 then
   redis.call('ZADD', KEYS[4], unpack(tombs))
 end
-if #records > 0 then
+if nRecords > 0 then
   redis.call('HSET', KEYS[6], unpack(records))
   redis.call('PEXPIRE', KEYS[6], ARGV[3])
 end
@@ -69,7 +73,7 @@ for j, name in ipairs(names) do
     wake = true
   end
 end
-redis.call('INCRBY', KEYS[5], #acked)
+redis.call('INCRBY', KEYS[5], nAcked)
 redis.call('PEXPIRE', KEYS[5], 70000)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('PUBLISH', ARGV[4], table.concat(acked, ','))

@@ -10,7 +10,7 @@
 -- ARGV[1] -> now (ms)
 -- ARGV[2] -> most tasks to lease (at most 2000)
 -- ARGV[3] -> lease duration (ms)
--- Returns {next, name1, token1, envelope1, ...}: next is the due time (ms) of the next ready
+-- Returns {next, name1, token1, ";<due>;<envelope>"1, ...}: next is the due time (ms) of the next ready
 -- task, else the earliest time something becomes due (a scheduled task, or a lease running
 -- out), as a string; "" when nothing will. token is the task's dispatch count, which
 -- identifies this lease.
@@ -31,24 +31,27 @@ if names and #names > 0 then
   -- A name can stand twice in the ready list only if a task was deleted and its name used
   -- again; the in-flight check keeps a running task from being leased a second time.
   local running = redis.call('ZMSCORE', KEYS[3], unpack(names))
-  local sets, scores, seen = {}, {}, {}
-  for i, name in ipairs(names) do
-    local v = vals[i]
+  -- The loop is the hot path of every worker: plain finds, indexed stores.
+  local sets, scores, seen, n, o = {}, {}, {}, 0, 1
+  for i = 1, #names do
+    local name, v = names[i], vals[i]
     if v and not running[i] and not seen[name] then
       seen[name] = true
-      local d, due, pos = string.match(v, '^(%d+);(%d+);()')
-      local token = tonumber(d) + 1
-      local body = string.sub(v, pos)
-      sets[#sets + 1] = name
-      sets[#sets + 1] = token .. ';' .. due .. ';' .. body
-      scores[#scores + 1] = expiry
-      scores[#scores + 1] = name
-      out[#out + 1] = name
-      out[#out + 1] = token
-      out[#out + 1] = body
+      local p = string.find(v, ';', 1, true)
+      local token = tonumber(string.sub(v, 1, p - 1)) + 1
+      local rest = string.sub(v, p) -- ";<due>;<envelope>"
+      sets[n + 1] = name
+      sets[n + 2] = token .. rest
+      scores[n + 1] = expiry
+      scores[n + 2] = name
+      n = n + 2
+      out[o + 1] = name
+      out[o + 2] = token
+      out[o + 3] = rest
+      o = o + 3
     end
   end
-  if #sets > 0 then
+  if n > 0 then
     redis.call('HSET', KEYS[1], unpack(sets))
     redis.call('ZADD', KEYS[3], 'NX', '+inf', keep)
     redis.call('ZADD', KEYS[3], unpack(scores))
