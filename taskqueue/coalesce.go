@@ -30,7 +30,14 @@ type pendingAdds struct {
 	shared bool // the last call carried several callers' tasks
 	tasks  []broker.NewTask
 	waits  []chan addResult
+
+	// The buffers of a finished call, for the next one to fill.
+	spareTasks []broker.NewTask
+	spareWaits []chan addResult
 }
+
+// resultChans recycles the channels on which Adds wait for their shared call.
+var resultChans = sync.Pool{New: func() any { return make(chan addResult, 1) }}
 
 type addResult struct {
 	res broker.Enqueued
@@ -43,7 +50,7 @@ func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask)
 		return broker.Enqueued{}, err
 	}
 	co := &c.adds
-	done := make(chan addResult, 1)
+	done := resultChans.Get().(chan addResult)
 	co.mu.Lock()
 	if co.queues == nil {
 		co.queues = map[string]*pendingAdds{}
@@ -65,6 +72,7 @@ func (c *Client) enqueue(ctx context.Context, queue string, task broker.NewTask)
 	}
 	select {
 	case r := <-done:
+		resultChans.Put(done) // empty again; a channel left behind on ctx's end is not reused
 		return r.res, r.err
 	case <-ctx.Done():
 		return broker.Enqueued{}, ctx.Err()
@@ -84,7 +92,8 @@ func (c *Client) flushAdds(queue string, p *pendingAdds) {
 	}
 	co.mu.Lock()
 	tasks, waits := p.tasks, p.waits
-	p.tasks, p.waits = nil, nil
+	p.tasks, p.waits = p.spareTasks, p.spareWaits
+	p.spareTasks, p.spareWaits = nil, nil
 	p.shared = len(tasks) > 1
 	if len(tasks) == 0 { // another call took them
 		p.flying--
@@ -105,6 +114,11 @@ func (c *Client) flushAdds(queue string, p *pendingAdds) {
 	}
 
 	co.mu.Lock()
+	if p.spareTasks == nil && cap(tasks) <= 4096 {
+		clear(tasks) // let go of the envelopes
+		clear(waits)
+		p.spareTasks, p.spareWaits = tasks[:0], waits[:0]
+	}
 	more := len(p.tasks) > 0
 	if !more {
 		p.flying--

@@ -58,9 +58,10 @@ func ParseRequestHeaders(h http.Header) *RequestHeaders {
 // parseETA reads unix seconds with an optional fraction of up to nanoseconds, without
 // going through a float (which would lose microseconds).
 func parseETA(s string) time.Time {
-	whole, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
 	secs, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || (secs == 0 && frac == "") {
+	if err != nil || secs < 0 || (secs == 0 && frac == "") {
 		return time.Time{}
 	}
 	var nanos int64
@@ -77,16 +78,27 @@ func parseETA(s string) time.Time {
 		}
 		nanos = n
 	}
+	if neg {
+		return time.Unix(-secs, -nanos)
+	}
 	return time.Unix(secs, nanos)
 }
 
 // FormatETA writes t as App Engine does: unix seconds with a six-digit fraction.
 func FormatETA(t time.Time) string {
 	us := t.UnixMicro()
-	return strconv.FormatInt(us/1e6, 10) + "." + pad6(us%1e6)
-}
-
-func pad6(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	return strings.Repeat("0", 6-len(s)) + s
+	var buf [32]byte
+	b := buf[:0]
+	if us < 0 { // before 1970: "-<seconds>.<fraction>" of the distance to it
+		b = append(b, '-')
+		us = -us
+	}
+	b = strconv.AppendInt(b, us/1e6, 10)
+	frac := us % 1e6
+	b = append(b, '.', '0', '0', '0', '0', '0', '0')
+	for i := len(b) - 1; frac > 0; i-- {
+		b[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return string(b)
 }

@@ -89,6 +89,9 @@ func TestFormatETA(t *testing.T) {
 		{time.Unix(1500000000, 0), "1500000000.000000"},
 		{time.Unix(1500000000, 7000), "1500000000.000007"},
 		{time.Unix(1500000000, 999), "1500000000.000000"}, // microseconds, as App Engine
+		{time.Unix(-2, 500_000_000), "-1.500000"},
+		{time.Unix(0, -1000), "-0.000001"},
+		{time.Unix(-86400, 0), "-86400.000000"},
 	} {
 		got := taskqueue.FormatETA(tc.t)
 		if got != tc.want {

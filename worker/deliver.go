@@ -131,11 +131,23 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 		Host:          u.Host,
 	}
 	if len(body) > 0 {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		r.Body = newBodyReader(body)
+		r.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
 	}
 	return r.WithContext(ctx), body, nil // r stays on the stack: one allocation
 }
+
+// bodyReader is a request body read from memory.
+type bodyReader struct{ bytes.Reader }
+
+func newBodyReader(b []byte) *bodyReader {
+	r := &bodyReader{}
+	r.Reset(b)
+	return r
+}
+
+// Close does nothing: the body is in memory.
+func (*bodyReader) Close() error { return nil }
 
 func oneLine(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
