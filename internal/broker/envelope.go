@@ -63,9 +63,16 @@ func EncodeEnvelope(e *Envelope) ([]byte, error) {
 // allocation: msgpack allocates a string's declared length before reading it, and its
 // pooled decoders keep a buffer grown for a length that was not there, so the length
 // headers are checked against the input first.
+//
+// The hand-written decodeEnvelope reads what appendEnvelope and msgpack.Marshal write;
+// for anything else it gives up and msgpack.Unmarshal decides, so the result is always
+// msgpack.Unmarshal's. The envelope never aliases b.
 func DecodeEnvelope(b []byte) (*Envelope, error) {
 	if err := checkLengths(b); err != nil {
 		return nil, fmt.Errorf("decode task envelope: %w", err)
+	}
+	if e, ok := decodeEnvelope(b); ok {
+		return e, nil
 	}
 	var e Envelope
 	if err := msgpack.Unmarshal(b, &e); err != nil {

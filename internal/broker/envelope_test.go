@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -49,16 +50,47 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Both stored forms of the small envelopes of the decoder's table.
+	for _, e := range decodeTable() {
+		for _, encode := range []func(*Envelope) ([]byte, error){EncodeEnvelope, func(e *Envelope) ([]byte, error) { return msgpack.Marshal(e) }} {
+			if b, err := encode(e); err == nil && len(b) < 512 {
+				f.Add(b)
+			}
+		}
+	}
 	f.Add([]byte{})
 	f.Add([]byte{0xde, 0xff, 0xff})
-	f.Add([]byte("\x81\xa1b\xc6\x7f\xff\xff\xff")) // a 2 GiB Payload that is not there
+	f.Add([]byte("\x81\xa1b\xc6\x7f\xff\xff\xff"))                   // a 2 GiB Payload that is not there
+	f.Add([]byte("\x82\xa1h\x81\xa1A\x91\xa1a\xa1h\x81\xa1B\x90"))   // a repeated key
+	f.Add([]byte("\x81\xa1e\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00"))   // a float for an int
+	f.Add([]byte("\xdc\x00\x18\xa2/p" + strings.Repeat("\xc0", 23))) // an array of every field
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// The length check accepts exactly the values msgpack itself can walk.
 		skipErr := msgpack.NewDecoder(bytes.NewReader(b)).Skip()
-		if err := checkLengths(b); (err == nil) != (skipErr == nil) {
-			t.Fatalf("checkLengths(%x) = %v, but msgpack's Skip says %v", b, err, skipErr)
+		lengthErr := checkLengths(b)
+		if (lengthErr == nil) != (skipErr == nil) {
+			t.Fatalf("checkLengths(%x) = %v, but msgpack's Skip says %v", b, lengthErr, skipErr)
 		}
 		e, err := DecodeEnvelope(b)
+		if lengthErr != nil {
+			if err == nil {
+				t.Fatalf("DecodeEnvelope(%x) = %+v, but checkLengths fails: %v", b, e, lengthErr)
+			}
+			return
+		}
+		// Past the length check (and only there: msgpack.Unmarshal would allocate what
+		// damaged length headers declare), DecodeEnvelope gives what msgpack.Unmarshal
+		// gives, the hand-written decoder or not.
+		var want Envelope
+		wantErr := msgpack.Unmarshal(b, &want)
+		switch {
+		case wantErr == nil && err != nil:
+			t.Fatalf("DecodeEnvelope(%x): %v, but msgpack.Unmarshal gives %+v", b, err, want)
+		case wantErr != nil && err == nil:
+			t.Fatalf("DecodeEnvelope(%x) = %+v, but msgpack.Unmarshal fails: %v", b, e, wantErr)
+		case err == nil && !reflect.DeepEqual(e, &want):
+			t.Fatalf("DecodeEnvelope(%x):\n got %+v\nwant %+v (msgpack.Unmarshal)", b, e, &want)
+		}
 		if err != nil {
 			return
 		}
@@ -126,6 +158,23 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := DecodeEnvelope(env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeEnvelopeMsgpack decodes the envelope of BenchmarkDecodeEnvelope the way
+// DecodeEnvelope did before it had a hand-written decoder (and still does for forms that
+// decoder does not handle), for comparison.
+func BenchmarkDecodeEnvelopeMsgpack(b *testing.B) {
+	env, _ := EncodeEnvelope(&Envelope{Payload: make([]byte, 200), Named: true, Enqueued: 1, ETA: 2, Retry: &Retry{Limit: 3}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := checkLengths(env); err != nil {
+			b.Fatal(err)
+		}
+		var e Envelope
+		if err := msgpack.Unmarshal(env, &e); err != nil {
 			b.Fatal(err)
 		}
 	}
