@@ -352,17 +352,23 @@ func (b *Broker) AckMulti(ctx context.Context, now, tombstoneMs, recordMs int64,
 
 func (b *Broker) ackCall(queue string, now, tombstoneMs, recordMs int64, acks []Ack) scriptCall {
 	k := b.keys(queue)
-	args := make([]any, 0, 4+6*len(acks))
+	args := make([]any, 0, 5+3*len(acks))
 	width := recordBucketWidth(recordMs)
 	expireIn := (now/width+1)*width + recordMs - now // the bucket's end plus the lifetime
-	args = append(args, now, tombstoneMs, expireIn, k.finished())
+	args = append(args, now, tombstoneMs, expireIn, k.finished(), len(acks))
 	for _, a := range acks {
-		tomb := "0"
-		if a.Tombstone {
-			tomb = "1"
+		args = append(args, a.Name, a.Token, a.Record)
+	}
+	// Tombstones and callbacks, rare, follow in groups of four for the tasks that have them.
+	for i, a := range acks {
+		if a.Tombstone || a.Callback != nil {
+			tomb := "0"
+			if a.Tombstone {
+				tomb = "1"
+			}
+			cbName, cbEnv := callbackArgs(a.Callback)
+			args = append(args, i+1, tomb, cbName, cbEnv)
 		}
-		cbName, cbEnv := callbackArgs(a.Callback)
-		args = append(args, a.Name, a.Token, tomb, a.Record, cbName, cbEnv)
 	}
 	return scriptCall{ackScript, []string{k.tasks, k.ready, k.inflight, k.tombs, k.executed(now), k.records(now, recordMs), k.wake}, args}
 }

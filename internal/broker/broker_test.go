@@ -225,6 +225,53 @@ func TestEnqueueTombstonedName(t *testing.T) {
 	})
 }
 
+// TestAckMixedBatch acks, in one call, tasks with and without records, tombstones and
+// callbacks, one of them stale: each gets exactly its own.
+func TestAckMixedBatch(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		w.enqueue(push("plain", t0), push("named", t0), push("called", t0), push("stale", t0))
+		wantNames(t, "lease", w.lease(t0, 10, 30_000).Tasks, "plain", "named", "called", "stale")
+		cb := func(name string) *NewTask {
+			return &NewTask{Name: name + "-callback", Envelope: body(name + "-callback"), Due: t0}
+		}
+		got := w.ack(t0,
+			Ack{Name: "plain", Token: 1, Record: []byte("r-plain")},
+			Ack{Name: "named", Token: 1, Tombstone: true},
+			Ack{Name: "called", Token: 1, Record: []byte("r-called"), Callback: cb("called")},
+			Ack{Name: "stale", Token: 9, Record: []byte("r-stale"), Callback: cb("stale"), Tombstone: true})
+		wantFlags(t, "ack", got, true, true, true, false)
+
+		for name, want := range map[string]string{"plain": "r-plain", "called": "r-called", "named": ""} {
+			st, err := w.br.Status(w.ctx, q, t0+1, name, 86_400_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == "" {
+				if st.Where == InDone {
+					t.Errorf("%s: a record was kept, none given", name)
+				}
+				continue
+			}
+			if st.Where != InDone || string(st.Record) != want {
+				t.Errorf("%s: status %q record %q, want done with %q", name, st.Where, st.Record, want)
+			}
+		}
+		if st, _ := w.br.Status(w.ctx, q, t0+1, "stale", 86_400_000); st.Where != InTasks {
+			t.Errorf("stale ack: task is %q, want still leased", st.Where)
+		}
+		// Only the acked named task keeps its name; the others are free again.
+		wantFlags(t, "re-add", w.enqueue(push("plain", t0+1), push("named", t0+1)), true, false)
+		// The acked task's callback is due; the stale ack's is not there.
+		l := w.lease(t0+1, 10, 30_000)
+		wantNames(t, "lease after the acks", l.Tasks, "called-callback", "plain")
+		if !bytes.Equal(l.Tasks[0].Envelope, body("called-callback")) {
+			t.Errorf("callback envelope = %q", l.Tasks[0].Envelope)
+		}
+	})
+}
+
 func TestEnqueueDeadName(t *testing.T) {
 	t.Parallel()
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {

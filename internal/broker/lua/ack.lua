@@ -12,40 +12,47 @@
 -- ARGV[2] -> tombstone lifetime (ms)
 -- ARGV[3] -> how long the records hash is to live (ms)
 -- ARGV[4] -> Pub/Sub channel announcing finished tasks
--- ARGV[5+6i..10+6i] -> name, token, "1" to leave a tombstone (named tasks) or "0",
---   record ("" for none), callback task name ("" for none), callback envelope
---   (at most 1000 tasks)
+-- ARGV[5] -> n, the number of tasks (at most 1000)
+-- ARGV[6+3i..8+3i] -> name, token, record ("" for none) of the n tasks
+-- then, for the few tasks that have them, groups of four: the task's index (1-based),
+--   "1" to leave a tombstone (named tasks) or "0", callback task name ("" for none),
+--   callback envelope
 -- Returns one integer per task: 1 acked, 0 the lease was stale (the task was re-leased,
 -- deleted or already acked) and nothing changed.
 local now = tonumber(ARGV[1])
 local tombUntil = now + tonumber(ARGV[2])
-local names, count = {}, 0
-for i = 5, #ARGV, 6 do
-  count = count + 1
-  names[count] = ARGV[i]
-end
+local count = tonumber(ARGV[5])
 local out = {}
 if count == 0 then
   return out
 end
+local names = {}
+for j = 1, count do
+  names[j] = ARGV[3 + 3 * j]
+end
+local extras = {} -- task index -> position of its group in ARGV
+for i = 6 + 3 * count, #ARGV, 4 do
+  extras[tonumber(ARGV[i])] = i
+end
 local vals = redis.call('HMGET', KEYS[1], unpack(names))
 local acked, tombs, records = {}, {}, {}
 local nAcked, nRecords = 0, 0
-local wake = false
 for j = 1, count do
-  local i = 5 + (j - 1) * 6
+  local i = 3 + 3 * j
   local name, v = names[j], vals[j]
   if v and string.sub(v, 1, string.find(v, ';', 1, true) - 1) == ARGV[i + 1] then
     nAcked = nAcked + 1
     acked[nAcked] = name
-    if ARGV[i + 2] == '1' then
+    local rec = ARGV[i + 2]
+    if rec ~= '' then
+      records[nRecords + 1] = name
+      records[nRecords + 2] = rec
+      nRecords = nRecords + 2
+    end
+    local x = extras[j]
+    if x and ARGV[x + 1] == '1' then
       tombs[#tombs + 1] = tombUntil
       tombs[#tombs + 1] = name
-    end
-    if ARGV[i + 3] ~= '' then
-      records[nRecords + 1] = name
-      records[nRecords + 2] = ARGV[i + 3]
-      nRecords = nRecords + 2
     end
     out[j] = 1
   else
@@ -65,10 +72,10 @@ if nRecords > 0 then
   redis.call('PEXPIRE', KEYS[6], ARGV[3])
 end
 -- Callbacks are added after the acked tasks are gone: a callback may reuse no live name.
-for j, name in ipairs(names) do
-  local i = 5 + (j - 1) * 6
-  local cb = ARGV[i + 4]
-  if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[1] .. ';' .. ARGV[i + 5]) == 1 then
+local wake = false
+for j, x in pairs(extras) do
+  local cb = ARGV[x + 2]
+  if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[1] .. ';' .. ARGV[x + 3]) == 1 then
     redis.call('RPUSH', KEYS[2], cb)
     wake = true
   end
