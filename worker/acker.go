@@ -67,6 +67,7 @@ func (a *acker) loop() {
 func (a *acker) flush(batch []ackItem) {
 	w := a.w
 	var batches []broker.AckBatch
+	var counts []int
 	index := map[string]int{}
 	for _, it := range batch {
 		i, ok := index[it.queue]
@@ -74,7 +75,15 @@ func (a *acker) flush(batch []ackItem) {
 			i = len(batches)
 			index[it.queue] = i
 			batches = append(batches, broker.AckBatch{Queue: it.queue})
+			counts = append(counts, 0)
 		}
+		counts[i]++
+	}
+	for i := range batches {
+		batches[i].Acks = make([]broker.Ack, 0, counts[i])
+	}
+	for _, it := range batch {
+		i := index[it.queue]
 		batches[i].Acks = append(batches[i].Acks, it.ack)
 	}
 	err := retryFor(time.Minute, func() error {
