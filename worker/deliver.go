@@ -102,8 +102,8 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
 	delete(h, canonicalMethodOverride)
-	// One backing array for the task headers' values.
-	vals := [7]string{j.queue, j.leased.Name, strconv.FormatInt(j.leased.Token-1, 10),
+	// One backing array for the values of the headers every delivery has.
+	vals := [5]string{j.queue, j.leased.Name, strconv.FormatInt(j.leased.Token-1, 10),
 		strconv.FormatInt(int64(env.Failures), 10), taskqueue.FormatETA(time.UnixMilli(env.ETA))}
 	v := vals[:]
 	h[canonicalQueueName] = v[0:1:1]
@@ -112,12 +112,10 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 	h[canonicalExecutionCount] = v[3:4:4]
 	h[canonicalETA] = v[4:5:5]
 	if env.LastStatus != 0 {
-		v[5] = strconv.Itoa(env.LastStatus)
-		h[canonicalPreviousResponse] = v[5:6:6]
+		h[canonicalPreviousResponse] = []string{strconv.Itoa(env.LastStatus)}
 	}
 	if env.LastError != "" {
-		v[6] = oneLine(env.LastError, 200)
-		h[canonicalRetryReason] = v[6:7:7]
+		h[canonicalRetryReason] = []string{oneLine(env.LastError, 200)}
 	}
 	r := http.Request{
 		Method:        method,
@@ -132,7 +130,6 @@ func newRequest(ctx context.Context, base string, j *job) (*http.Request, []byte
 	}
 	if len(body) > 0 {
 		r.Body = newBodyReader(body)
-		r.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
 	}
 	return r.WithContext(ctx), body, nil // r stays on the stack: one allocation
 }
@@ -273,6 +270,9 @@ func (d *httpDeliverer) deliver(ctx context.Context, j *job) outcome {
 	req, body, err := newRequest(ctx, d.base, j)
 	if err != nil {
 		return outcome{err: err, permanent: true}
+	}
+	if len(body) > 0 { // lets the client follow a 307/308 redirect or replay on a new connection
+		req.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
 	}
 	if len(d.secret) > 0 {
 		taskqueue.SignRequest(req, body, time.Now(), d.secret)

@@ -21,6 +21,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -73,6 +75,8 @@ var (
 type Broker struct {
 	rdb    redis.UniversalClient
 	prefix string
+	names  sync.Map     // queue -> *queueKeys, built once per queue
+	named  atomic.Int64 // entries in names
 }
 
 // New returns a Broker whose keys start with prefix.

@@ -1040,3 +1040,22 @@ func TestRetryAfterTheLeaseRanOutKeepsTheBackoff(t *testing.T) {
 		wantNames(t, "lease after the backoff", w.lease(t0+60_000, 1, 30_000).Tasks, "a")
 	})
 }
+
+// TestKeysKeptUpToABound checks that a Broker keeps the keys of at most maxKeptQueues
+// queues built, and names every queue's keys right either way.
+func TestKeysKeptUpToABound(t *testing.T) {
+	t.Parallel()
+	br := New(nil, "p")
+	for i := range maxKeptQueues + 10 {
+		q := fmt.Sprint("q", i)
+		if got, want := br.keys(q), br.buildKeys(q); got != want {
+			t.Fatalf("keys(%s) = %+v, want %+v", q, got, want)
+		}
+	}
+	if got, want := br.keys("q1"), br.buildKeys("q1"); got != want {
+		t.Fatalf("kept keys(q1) = %+v, want %+v", got, want)
+	}
+	if n := br.named.Load(); n != maxKeptQueues {
+		t.Errorf("%d queues' keys kept, want %d", n, maxKeptQueues)
+	}
+}

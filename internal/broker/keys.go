@@ -20,7 +20,25 @@ type queueKeys struct {
 	prefix   string // "<prefix>:{<queue>}:" for keys built from a time, such as counters
 }
 
+// maxKeptQueues bounds the queues whose keys a Broker keeps built.
+const maxKeptQueues = 10_000
+
+// keys returns the keys of queue, built on a queue's first use and kept (for up to
+// maxKeptQueues queues): every script call names them.
 func (b *Broker) keys(queue string) queueKeys {
+	if k, ok := b.names.Load(queue); ok {
+		return *k.(*queueKeys)
+	}
+	k := b.buildKeys(queue)
+	if b.named.Load() < maxKeptQueues {
+		if _, loaded := b.names.LoadOrStore(queue, &k); !loaded {
+			b.named.Add(1)
+		}
+	}
+	return k
+}
+
+func (b *Broker) buildKeys(queue string) queueKeys {
 	p := b.prefix + ":{" + queue + "}:"
 	return queueKeys{
 		tasks:    p + "t",
