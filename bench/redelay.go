@@ -65,7 +65,10 @@ func (s *redelaySystem) startWorker(ctx context.Context, cfg workerConfig) (func
 		wc.Secret = pushSecret
 	} else {
 		wc.Handler = http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
+			// The payload in a buffer of its Content-Length, as asynq's handler gets
+			// t.Payload() with no copy; io.ReadAll would start at 512 bytes.
+			body := make([]byte, max(r.ContentLength, 0))
+			_, _ = io.ReadFull(r.Body, body)
 			cfg.handle(body)
 		})
 	}

@@ -612,3 +612,16 @@ func TestHandlerClientReachesTheFunction(t *testing.T) {
 		t.Errorf("the chained call queued %d tasks in the handler's client, want 1", n)
 	}
 }
+
+// TestCutOffPayloadIsRetried checks that a delivery whose body ends before its declared
+// length is a plain failed attempt (retried), and runs nothing.
+func TestCutOffPayloadIsRetried(t *testing.T) {
+	t.Parallel()
+	h, _ := testHandler()
+	task := mustTask(t, regFunc, "cut")
+	req := deliveryRequest(task, nil)
+	req.ContentLength = int64(len(task.Payload)) + 10
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	wantStatus(t, rec, http.StatusInternalServerError, false, "reading task payload")
+}
