@@ -6,17 +6,35 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redelay/redelay/internal/broker"
 	"github.com/redelay/redelay/taskqueue"
 )
 
-// job is one leased task on its way through a runner.
+// job is one leased task on its way through a runner. Jobs are recycled once handled:
+// nothing keeps one, or its Envelope, after handle returns.
 type job struct {
-	queue  string
-	leased broker.Leased
-	env    *broker.Envelope
+	queue   string
+	leased  broker.Leased
+	env     *broker.Envelope // decoded: &decoded, or a fresh one when undecodable
+	decoded broker.Envelope
+}
+
+var jobs = sync.Pool{New: func() any { return new(job) }}
+
+// newJob returns a job for task t of queue, recycled when one is free.
+func newJob(queue string, t broker.Leased) *job {
+	j := jobs.Get().(*job)
+	*j = job{queue: queue, leased: t}
+	return j
+}
+
+// recycle makes j, handled, free for a later task.
+func recycle(j *job) {
+	*j = job{} // let go of the task's bytes now
+	jobs.Put(j)
 }
 
 // outcome is what a delivery came to.
@@ -51,9 +69,10 @@ func (o outcome) errorText() string {
 // handle delivers one task and records the outcome.
 func (r *run) handle(j *job) {
 	w := r.w
-	env, err := broker.DecodeEnvelope(j.leased.Envelope)
-	if err != nil {
+	env := &j.decoded
+	if err := broker.DecodeEnvelopeInto(j.leased.Envelope, env); err != nil {
 		env = &broker.Envelope{}
+		j.env = env
 		r.bury(j, env, "undecodable task: "+err.Error(), outcome{permanent: true})
 		return
 	}

@@ -303,7 +303,7 @@ func (r *run) lease(ctx context.Context, ready []*queueState, free int, now time
 		for i, res := range results {
 			take := min(asked[i].weight, len(res.Tasks))
 			for _, t := range res.Tasks[:take] {
-				r.jobs <- &job{queue: asked[i].name, leased: t}
+				r.jobs <- newJob(asked[i].name, t)
 			}
 			results[i].Tasks = res.Tasks[take:]
 			more = more || len(results[i].Tasks) > 0
@@ -365,6 +365,7 @@ func (r *run) runner() {
 	defer r.runners.Done()
 	for j := range r.jobs {
 		r.handle(j)
+		recycle(j)
 		r.mu.Lock()
 		r.outstanding--
 		r.mu.Unlock()

@@ -289,21 +289,15 @@ func (r *reader) key() byte {
 	return p[0]
 }
 
-// envelopeWithRetry holds an Envelope and its Retry in one allocation.
-type envelopeWithRetry struct {
-	env   Envelope
-	retry Retry
-}
-
-// decodeEnvelope decodes b, or reports that it cannot and msgpack.Unmarshal must. It
-// decodes into a local Envelope and Retry and allocates them together at the end, one
-// allocation instead of two.
+// decodeEnvelope decodes b into *dst, or reports that it cannot and msgpack.Unmarshal
+// must, leaving *dst as it was. It decodes into a local Envelope and writes *dst at the
+// end, when it has succeeded.
 //
 // Payload and Result are copied out of b, not slices of it: DecodeEnvelope is called
 // from several packages (worker, taskqueue) with slices that come from Redis replies,
 // and the envelope outlives the call, so aliasing b would tie each envelope to its
 // caller's buffer and break if a caller ever reused one. The copy is one allocation.
-func decodeEnvelope(b []byte) (*Envelope, bool) {
+func decodeEnvelope(b []byte, dst *Envelope) bool {
 	var (
 		e        Envelope
 		retry    Retry
@@ -371,16 +365,13 @@ func decodeEnvelope(b []byte) (*Envelope, bool) {
 		}
 	}
 	if r.failed {
-		return nil, false
+		return false
 	}
-	if !hasRetry {
-		p := new(Envelope)
-		*p = e
-		return p, true
+	if hasRetry {
+		e.Retry = &retry
 	}
-	p := &envelopeWithRetry{env: e, retry: retry}
-	p.env.Retry = &p.retry
-	return &p.env, true
+	*dst = e
+	return true
 }
 
 // retry reads a Retry map into p, over the fields p already has (as msgpack.Unmarshal

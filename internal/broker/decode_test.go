@@ -76,7 +76,7 @@ func TestDecodeEnvelopeTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := decodeEnvelope(b); !ok {
+		if !decodeEnvelope(b, new(Envelope)) {
 			t.Errorf("%d: the fast decoder gave up on EncodeEnvelope's form %.64x", i, b)
 		}
 		got, err := DecodeEnvelope(b)
@@ -91,7 +91,7 @@ func TestDecodeEnvelopeTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := decodeEnvelope(b); !ok {
+		if !decodeEnvelope(b, new(Envelope)) {
 			t.Errorf("%d: the fast decoder gave up on msgpack.Marshal's form %.64x", i, b)
 		}
 		checkAsMsgpack(t, b)
@@ -229,7 +229,7 @@ func TestDecodeEnvelopeForms(t *testing.T) {
 		if err := checkLengths(b); err != nil {
 			t.Fatalf("test input %x: %v", b, err)
 		}
-		if _, ok := decodeEnvelope(b); !ok {
+		if !decodeEnvelope(b, new(Envelope)) {
 			t.Errorf("the fast decoder gave up on %x", b)
 		}
 		checkAsMsgpack(t, b)
@@ -339,5 +339,42 @@ func TestDecodeEnvelopeCopies(t *testing.T) {
 	}
 	if e.Path != "/p" || string(e.Payload) != "payload" || string(e.Result) != "result" {
 		t.Errorf("decoded envelope changed with its input: %+v", e)
+	}
+}
+
+// TestDecodeEnvelopeIntoReused decodes every envelope of the table into one Envelope in
+// turn, after a full one, through the hand-written decoder and the msgpack fallback (a
+// struct written as an array): each result equals a fresh decode, with nothing left over.
+func TestDecodeEnvelopeIntoReused(t *testing.T) {
+	t.Parallel()
+	table := decodeTable()
+	full := table[4]
+	for i, want := range table {
+		for _, form := range []string{"map", "array"} {
+			var dst Envelope
+			if err := DecodeEnvelopeInto(appendEnvelope(full), &dst); err != nil {
+				t.Fatal(err)
+			}
+			b := appendEnvelope(want)
+			if form == "array" {
+				var buf bytes.Buffer
+				enc := msgpack.NewEncoder(&buf)
+				enc.UseArrayEncodedStructs(true)
+				if err := enc.Encode(want); err != nil {
+					t.Fatal(err)
+				}
+				b = buf.Bytes()
+			}
+			fresh, err := DecodeEnvelope(b)
+			if err != nil {
+				t.Fatalf("%d %s: %v", i, form, err)
+			}
+			if err := DecodeEnvelopeInto(b, &dst); err != nil {
+				t.Fatalf("%d %s: %v", i, form, err)
+			}
+			if !reflect.DeepEqual(&dst, fresh) {
+				t.Errorf("%d %s: reused = %+v, want %+v", i, form, dst, *fresh)
+			}
+		}
 	}
 }

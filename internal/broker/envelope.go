@@ -68,17 +68,27 @@ func EncodeEnvelope(e *Envelope) ([]byte, error) {
 // for anything else it gives up and msgpack.Unmarshal decides, so the result is always
 // msgpack.Unmarshal's. The envelope never aliases b.
 func DecodeEnvelope(b []byte) (*Envelope, error) {
+	e := new(Envelope)
+	if err := DecodeEnvelopeInto(b, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// DecodeEnvelopeInto is DecodeEnvelope into *dst, which it overwrites whole (so a caller
+// may reuse one Envelope for many tasks). On an error *dst is unspecified.
+func DecodeEnvelopeInto(b []byte, dst *Envelope) error {
 	if err := checkLengths(b); err != nil {
-		return nil, fmt.Errorf("decode task envelope: %w", err)
+		return fmt.Errorf("decode task envelope: %w", err)
 	}
-	if e, ok := decodeEnvelope(b); ok {
-		return e, nil
+	if decodeEnvelope(b, dst) {
+		return nil
 	}
-	var e Envelope
-	if err := msgpack.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("decode task envelope: %w", err)
+	*dst = Envelope{}
+	if err := msgpack.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("decode task envelope: %w", err)
 	}
-	return &e, nil
+	return nil
 }
 
 var errDamaged = errors.New("length header past the end of the data")
