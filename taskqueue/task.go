@@ -195,14 +195,11 @@ func (c *Client) prepare(t *Task, queue string, now time.Time) (prepared, error)
 			env.Method = out.Method
 		}
 	}
-	b, err := broker.EncodeEnvelope(&env)
-	if err != nil {
-		return prepared{}, err
-	}
+	stored, b := broker.EncodeStored(&env, env.ETA)
 	return prepared{
 		out: &out,
 		task: broker.NewTask{
-			Name: out.Name, Envelope: b, Due: env.ETA, Pull: pull, Tag: out.Tag, Named: named,
+			Name: out.Name, Envelope: b, Stored: stored, Due: env.ETA, Pull: pull, Tag: out.Tag, Named: named,
 			IdempotencyKey: out.IdempotencyKey, KeyUntil: env.ETA + c.cfg.TombstoneTTL.Milliseconds(),
 		},
 	}, nil

@@ -92,6 +92,11 @@ type NewTask struct {
 	Name     string
 	Envelope []byte
 	Due      int64 // ms
+
+	// Stored, when set, is "0;<Due>;<Envelope>" as EncodeStored made it, the value a
+	// batch of ready tasks stores as it is; Enqueue builds it otherwise.
+	Stored []byte
+
 	Pull     bool
 	Tag      string // pull tasks only
 
@@ -177,12 +182,18 @@ func allReady(tasks []NewTask, now int64) bool {
 func (b *Broker) enqueueReady(ctx context.Context, k queueKeys, tasks []NewTask) ([]Enqueued, error) {
 	size := 0
 	for i := range tasks {
-		size += len(tasks[i].Envelope) + 24
+		if tasks[i].Stored == nil {
+			size += len(tasks[i].Envelope) + maxStoredPrefix
+		}
 	}
 	buf := make([]byte, 0, size)
 	args := make([]any, 0, 2*len(tasks))
 	for i := range tasks {
 		t := &tasks[i]
+		if t.Stored != nil {
+			args = append(args, t.Name, t.Stored)
+			continue
+		}
 		start := len(buf)
 		buf = append(buf, '0', ';')
 		buf = strconv.AppendInt(buf, t.Due, 10)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"sort"
+	"strconv"
 )
 
 // Hand-written msgpack encoders for the hot path: they write the same maps (keys, omitted
@@ -101,10 +102,20 @@ func (a appender) header(h map[string][]string) appender {
 	return a
 }
 
-// fields collects a map's non-empty entries before its length is known.
+// fields collects a map's non-empty entries before its length is known. body starts
+// with head bytes of room, where done writes the map's header (at most 3 bytes) and what
+// goes before it, so an encoding is one allocation.
 type fields struct {
 	n    int
 	body appender
+	head int
+}
+
+// newFields returns fields whose body has room for size bytes of entries and for before
+// bytes ahead of the map's header.
+func newFields(before, size int) fields {
+	head := before + 3
+	return fields{body: make(appender, head, head+size), head: head}
 }
 
 func (f *fields) str(key, v string) {
@@ -142,12 +153,23 @@ func (f *fields) header(key string, v map[string][]string) {
 	}
 }
 
-func (f *fields) done(dst []byte) []byte {
-	return append(appender(dst).mapLen(f.n), f.body...)
+// done writes the map's header just before the entries and returns the map.
+func (f *fields) done() []byte {
+	start := f.head
+	if f.n < 16 {
+		start--
+		f.body[start] = 0x80 | byte(f.n)
+	} else { // at most 24 fields: map16
+		start -= 3
+		f.body[start] = 0xde
+		binary.BigEndian.PutUint16(f.body[start+1:], uint16(f.n))
+	}
+	return f.body[start:]
 }
 
 func appendRetry(dst []byte, r *Retry) []byte {
-	var f fields
+	var body [80]byte // 7 fields of at most 2+9 bytes
+	f := fields{body: body[:0]}
 	f.int("l", int64(r.Limit))
 	f.bool("L", r.ApplyLimit)
 	f.int("a", r.AgeLimit)
@@ -155,11 +177,37 @@ func appendRetry(dst []byte, r *Retry) []byte {
 	f.int("x", r.MaxBackoff)
 	f.int("d", int64(r.MaxDoublings))
 	f.bool("D", r.ApplyDoubl)
-	return f.done(dst)
+	return append(appender(dst).mapLen(f.n), f.body...)
 }
 
 func appendEnvelope(e *Envelope) []byte {
-	f := fields{body: make(appender, 0, 64+len(e.Payload)+len(e.Result))}
+	f := newFields(0, envelopeSize(e))
+	f.envelope(e)
+	return f.done()
+}
+
+// envelopeSize is room enough for most envelopes: fixed fields, payload, result.
+func envelopeSize(e *Envelope) int { return 64 + len(e.Payload) + len(e.Result) }
+
+// maxStoredPrefix is the longest "<dispatches>;<due>;" that goes before a stored envelope.
+const maxStoredPrefix = 2 + 20 + 1
+
+// EncodeStored returns e's stored form in a task's hash value, "0;<due>;<envelope>", and
+// the envelope within it: one allocation for both.
+func EncodeStored(e *Envelope, due int64) (stored, envelope []byte) {
+	f := newFields(maxStoredPrefix, envelopeSize(e))
+	f.envelope(e)
+	envelope = f.done()
+	var p [maxStoredPrefix]byte
+	prefix := strconv.AppendInt(append(p[:0], '0', ';'), due, 10)
+	prefix = append(prefix, ';')
+	start := len(f.body) - len(envelope) - len(prefix)
+	copy(f.body[start:], prefix)
+	return f.body[start:], envelope
+}
+
+// envelope writes e's non-empty fields.
+func (f *fields) envelope(e *Envelope) {
 	f.str("p", e.Path)
 	f.str("m", e.Method)
 	f.header("h", e.Header)
@@ -187,11 +235,10 @@ func appendEnvelope(e *Envelope) []byte {
 	f.str("u", e.CallbackURL)
 	f.str("U", e.Callback)
 	f.str("w", e.URL)
-	return f.done(make([]byte, 0, len(f.body)+5))
 }
 
 func appendRecord(r *Record) []byte {
-	f := fields{body: make(appender, 0, 48+len(r.Result))}
+	f := newFields(0, 48+len(r.Result))
 	f.int("a", int64(r.Attempts))
 	f.int("e", r.Enqueued)
 	f.int("s", r.Started)
@@ -200,5 +247,5 @@ func appendRecord(r *Record) []byte {
 	f.header("h", r.Header)
 	f.bin("r", r.Result)
 	f.str("z", r.LastError)
-	return f.done(make([]byte, 0, len(f.body)+5))
+	return f.done()
 }

@@ -1,6 +1,9 @@
 package broker
 
 import (
+	"bytes"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,6 +37,12 @@ func TestEncodersRoundTrip(t *testing.T) {
 		want, _ := msgpack.Marshal(e)
 		if len(b) > len(want) {
 			t.Errorf("hand-written form is %d bytes, msgpack's %d", len(b), len(want))
+		}
+		for _, due := range []int64{0, 1732000000000, math.MinInt64} {
+			stored, env := EncodeStored(e, due)
+			if prefix := fmt.Sprintf("0;%d;", due); string(stored) != prefix+string(b) || !bytes.Equal(env, b) {
+				t.Errorf("EncodeStored(due %d) = %q, %q; want %q + the envelope", due, stored[:min(len(stored), 40)], env[:min(len(env), 20)], prefix)
+			}
 		}
 	}
 	rec := &Record{Attempts: 2, Enqueued: 1, Started: 2, Finished: 3, Status: 201, Header: map[string][]string{"X": {"y"}}, Result: []byte("ok"), LastError: "e"}
