@@ -97,8 +97,8 @@ type NewTask struct {
 	// batch of ready tasks stores as it is; Enqueue builds it otherwise.
 	Stored []byte
 
-	Pull     bool
-	Tag      string // pull tasks only
+	Pull bool
+	Tag  string // pull tasks only
 
 	// Named is set when the caller chose the name: Enqueue then checks that it is free. A
 	// generated name is unique and is not checked.
