@@ -91,82 +91,15 @@ func DecodeEnvelopeInto(b []byte, dst *Envelope) error {
 	return nil
 }
 
-var errDamaged = errors.New("length header past the end of the data")
+var errDamaged = errors.New("damaged: a length past the end of the data, or a reserved code")
 
 // checkLengths walks one msgpack value in b without decoding it and fails unless every
 // length and count it declares fits in the bytes that follow.
 func checkLengths(b []byte) error {
-	pending := uint64(1) // values still to read; each takes at least one byte
-	i := 0
-	for pending > 0 {
-		if pending > uint64(len(b)-i) {
-			return errDamaged
-		}
-		c := b[i]
-		i++
-		pending--
-		var size, count int // size: a length field's width; count: items of a container
-		skip := 0           // bytes of fixed-width data that follow
-		switch {
-		case c <= 0x7f || c >= 0xe0: // fixint
-		case c <= 0x8f: // fixmap
-			pending += 2 * uint64(c&0x0f)
-		case c <= 0x9f: // fixarray
-			pending += uint64(c & 0x0f)
-		case c <= 0xbf: // fixstr
-			skip = int(c & 0x1f)
-		case c == 0xc0, c == 0xc2, c == 0xc3: // nil, false, true
-		case c == 0xc1:
-			return errors.New("reserved code 0xc1")
-		case c == 0xc4, c == 0xd9: // bin8, str8
-			size = 1
-		case c == 0xc5, c == 0xda: // bin16, str16
-			size = 2
-		case c == 0xc6, c == 0xdb: // bin32, str32
-			size = 4
-		case c >= 0xc7 && c <= 0xc9: // ext8, ext16, ext32: length, then a type byte
-			size = 1 << (c - 0xc7)
-			skip = 1
-		case c == 0xca, c == 0xce, c == 0xd2: // float32, uint32, int32
-			skip = 4
-		case c == 0xcb, c == 0xcf, c == 0xd3: // float64, uint64, int64
-			skip = 8
-		case c == 0xcc, c == 0xd0: // uint8, int8
-			skip = 1
-		case c == 0xcd, c == 0xd1: // uint16, int16
-			skip = 2
-		case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16: a type byte, then data
-			skip = 1 + 1<<(c-0xd4)
-		case c == 0xdc, c == 0xde: // array16, map16
-			size, count = 2, 1
-		case c == 0xdd, c == 0xdf: // array32, map32
-			size, count = 4, 1
-		}
-		if size > 0 {
-			if len(b)-i < size {
-				return errDamaged
-			}
-			var n uint64
-			for _, x := range b[i : i+size] {
-				n = n<<8 | uint64(x)
-			}
-			i += size
-			switch {
-			case count == 0:
-				if n > uint64(len(b)-i) {
-					return errDamaged
-				}
-				skip += int(n)
-			case c == 0xde || c == 0xdf:
-				pending += 2 * n
-			default:
-				pending += n
-			}
-		}
-		if skip > len(b)-i {
-			return errDamaged
-		}
-		i += skip
+	r := reader{b: b}
+	r.skip()
+	if r.failed {
+		return errDamaged
 	}
 	return nil
 }
