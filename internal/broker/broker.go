@@ -132,6 +132,9 @@ type Enqueued struct {
 
 // Enqueue adds tasks to queue in one script call.
 func (b *Broker) Enqueue(ctx context.Context, queue string, now int64, tasks []NewTask) ([]Enqueued, error) {
+	if len(tasks) == 0 {
+		return nil, nil
+	}
 	k := b.keys(queue)
 	if allReady(tasks, now) {
 		return b.enqueueReady(ctx, k, tasks)

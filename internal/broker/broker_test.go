@@ -1059,3 +1059,64 @@ func TestKeysKeptUpToABound(t *testing.T) {
 		t.Errorf("%d queues' keys kept, want %d", n, maxKeptQueues)
 	}
 }
+
+// TestAckCallbacksInBatchOrder checks that the callbacks of one ack call join the ready list
+// in the order of their tasks in the batch.
+func TestAckCallbacksInBatchOrder(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		var tasks []NewTask
+		var acks []Ack
+		var want []string
+		for i := range 40 {
+			name := fmt.Sprintf("t%02d", i)
+			tasks = append(tasks, push(name, t0))
+			a := Ack{Name: name, Token: 1}
+			if i%3 == 0 {
+				a.Callback = &NewTask{Name: name + "-cb", Envelope: body(name + "-cb"), Due: t0}
+				want = append(want, name+"-cb")
+			}
+			acks = append(acks, a)
+		}
+		w.enqueue(tasks...)
+		if got := w.lease(t0, 100, 30_000); len(got.Tasks) != 40 {
+			t.Fatalf("leased %d tasks, want 40", len(got.Tasks))
+		}
+		w.ack(t0, acks...)
+		wantNames(t, "callbacks", w.lease(t0, 100, 30_000).Tasks, want...)
+	})
+}
+
+// TestNegativeDueTimes covers tasks due before 1970 (an ETA in the past): a pull task is
+// leased, and the oldest due time is reported, for push and pull alike.
+func TestNegativeDueTimes(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		w.enqueue(pull("old", -5000, ""), push("older", -9000))
+		if st := w.stats(t0); st.Tasks != 2 || st.Oldest != -9000 {
+			t.Errorf("stats = %+v, want 2 tasks, oldest -9000", st)
+		}
+		got := w.leasePull(t0, 10, 30_000, PullAny, "")
+		wantNames(t, "lease pull", got, "old")
+		if !bytes.Equal(got[0].Envelope, body("old")) {
+			t.Errorf("pull envelope = %q", got[0].Envelope)
+		}
+		wantNames(t, "lease", w.lease(t0, 10, 30_000).Tasks, "older")
+	})
+}
+
+// TestEnqueueNothingWritesNothing checks that an empty batch touches no key.
+func TestEnqueueNothingWritesNothing(t *testing.T) {
+	t.Parallel()
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		w := setup(t, b)
+		if res, err := w.br.Enqueue(w.ctx, q, t0, nil); err != nil || len(res) != 0 {
+			t.Fatalf("Enqueue(nothing) = %v, %v", res, err)
+		}
+		if keys, _ := w.rdb.Keys(w.ctx, b.Prefix+"*").Result(); len(keys) != 0 {
+			t.Errorf("keys written: %q", keys)
+		}
+	})
+}

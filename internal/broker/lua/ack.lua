@@ -73,8 +73,9 @@ if nRecords > 0 then
 end
 -- Callbacks are added after the acked tasks are gone: a callback may reuse no live name.
 local wake = false
-for j, x in pairs(extras) do
-  local cb = ARGV[x + 2]
+for j = 1, count do -- in batch order
+  local x = extras[j]
+  local cb = x and ARGV[x + 2] or ''
   if out[j] == 1 and cb ~= '' and redis.call('HSETNX', KEYS[1], cb, '0;' .. ARGV[1] .. ';' .. ARGV[x + 3]) == 1 then
     redis.call('RPUSH', KEYS[2], cb)
     wake = true

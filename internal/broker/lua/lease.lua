@@ -60,7 +60,7 @@ end
 local head = redis.call('LINDEX', KEYS[5], 0)
 if head then
   local v = redis.call('HGET', KEYS[1], head)
-  out[1] = v and string.match(v, '^%d+;(%d+);') or tostring(now)
+  out[1] = v and string.match(v, '^%d+;(-?%d+);') or tostring(now)
   if redis.call('LLEN', KEYS[4]) == 0 then
     redis.call('LPUSH', KEYS[4], 1)
   end

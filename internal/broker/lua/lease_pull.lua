@@ -43,7 +43,7 @@ local out = {}
 for _, name in ipairs(chosen) do
   local v = redis.call('HGET', KEYS[1], name)
   if v then
-    local d, due, pos = string.match(v, '^(%d+);(%d+);()')
+    local d, due, pos = string.match(v, '^(%d+);(-?%d+);()')
     local token = tonumber(d) + 1
     local body = string.sub(v, pos)
     redis.call('HSET', KEYS[1], name, token .. ';' .. due .. ';' .. body)

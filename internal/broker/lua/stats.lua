@@ -25,7 +25,7 @@ local head = redis.call('LINDEX', KEYS[5], 0)
 if head then
   local v = redis.call('HGET', KEYS[6], head)
   if v then
-    consider(string.match(v, '^%d+;(%d+);'))
+    consider(string.match(v, '^%d+;(-?%d+);'))
   end
 end
 -- The in-flight index's keeper is no task.
