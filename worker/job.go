@@ -18,7 +18,7 @@ import (
 type job struct {
 	queue   string
 	leased  broker.Leased
-	env     *broker.Envelope // decoded: &decoded, or a fresh one when undecodable
+	env     *broker.Envelope // &decoded, once handle has decoded it
 	decoded broker.Envelope
 }
 
@@ -70,13 +70,12 @@ func (o outcome) errorText() string {
 func (r *run) handle(j *job) {
 	w := r.w
 	env := &j.decoded
+	j.env = env
 	if err := broker.DecodeEnvelopeInto(j.leased.Envelope, env); err != nil {
-		env = &broker.Envelope{}
-		j.env = env
+		*env = broker.Envelope{} // what is left of a failed decode is not the task's
 		r.bury(j, env, "undecodable task: "+err.Error(), outcome{permanent: true})
 		return
 	}
-	j.env = env
 	start := w.now()
 	out := w.deliver(r.deliveryCtx, j)
 	if r.abandoned.Load() {

@@ -198,10 +198,7 @@ func (b *Broker) enqueueReady(ctx context.Context, k queueKeys, tasks []NewTask)
 			continue
 		}
 		start := len(buf)
-		buf = append(buf, '0', ';')
-		buf = strconv.AppendInt(buf, t.Due, 10)
-		buf = append(buf, ';')
-		buf = append(buf, t.Envelope...)
+		buf = append(appendStoredPrefix(buf, t.Due), t.Envelope...)
 		args = append(args, t.Name, buf[start:len(buf):len(buf)])
 	}
 	if err := enqueueReadyScript.Run(ctx, b.rdb, []string{k.tasks, k.ready, k.wake}, args...).Err(); err != nil {

@@ -14,24 +14,20 @@ import (
 // appender writes msgpack values.
 type appender []byte
 
-func (a appender) mapLen(n int) appender {
-	switch {
-	case n < 16:
-		return append(a, 0x80|byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(a, 0xde), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(a, 0xdf), uint32(n))
-}
+func (a appender) mapLen(n int) appender { return a.containerLen(n, 0x80, 0xde) }
 
-func (a appender) arrayLen(n int) appender {
+func (a appender) arrayLen(n int) appender { return a.containerLen(n, 0x90, 0xdc) }
+
+// containerLen writes a map's or an array's header: fix|n, or code16 (the 32-bit code
+// follows it) and the count.
+func (a appender) containerLen(n int, fix, code16 byte) appender {
 	switch {
 	case n < 16:
-		return append(a, 0x90|byte(n))
+		return append(a, fix|byte(n))
 	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(a, 0xdc), uint16(n))
+		return binary.BigEndian.AppendUint16(append(a, code16), uint16(n))
 	}
-	return binary.BigEndian.AppendUint32(append(a, 0xdd), uint32(n))
+	return binary.BigEndian.AppendUint32(append(a, code16+1), uint32(n))
 }
 
 func (a appender) str(s string) appender {
@@ -192,6 +188,12 @@ func envelopeSize(e *Envelope) int { return 64 + len(e.Payload) + len(e.Result) 
 // maxStoredPrefix is the longest "<dispatches>;<due>;" that goes before a stored envelope.
 const maxStoredPrefix = 2 + 20 + 1
 
+// appendStoredPrefix appends "0;<due>;", what goes before the envelope of a task never
+// dispatched.
+func appendStoredPrefix(dst []byte, due int64) []byte {
+	return append(strconv.AppendInt(append(dst, '0', ';'), due, 10), ';')
+}
+
 // EncodeStored returns e's stored form in a task's hash value, "0;<due>;<envelope>", and
 // the envelope within it: one allocation for both.
 func EncodeStored(e *Envelope, due int64) (stored, envelope []byte) {
@@ -199,8 +201,7 @@ func EncodeStored(e *Envelope, due int64) (stored, envelope []byte) {
 	f.envelope(e)
 	envelope = f.done()
 	var p [maxStoredPrefix]byte
-	prefix := strconv.AppendInt(append(p[:0], '0', ';'), due, 10)
-	prefix = append(prefix, ';')
+	prefix := appendStoredPrefix(p[:0], due)
 	start := len(f.body) - len(envelope) - len(prefix)
 	copy(f.body[start:], prefix)
 	return f.body[start:], envelope
